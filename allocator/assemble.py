@@ -1,0 +1,355 @@
+"""Build the published `AllocationResult` from the pence plan (or from a failed solve)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from allocator import __version__
+from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
+from allocator.objectives import STAGE_DESCRIPTIONS, SequenceOutcome
+from allocator.reconcile import round_to_total
+from allocator.results import PencePlan, unit_allocations
+from allocator.targets import LevelTargets
+from allocator.types import FloatArray, IntArray
+from allocator.value import value_of_spend
+from models import UnitLevel
+from models.results import (
+    AllocationResult,
+    CellLine,
+    Explanation,
+    FlowLine,
+    InfeasibilityReport,
+    ModelSize,
+    PoolLine,
+    PotSummary,
+    ProviderLine,
+    RuleLine,
+    SchemeLine,
+    StageReport,
+    Timings,
+    UnitLine,
+    ValueLine,
+)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return None if b == 0 else a / b
+
+
+def _stage_reports(outcome: SequenceOutcome) -> list[StageReport]:
+    reports = []
+    for stage in outcome.stages:
+        text, unit, factor = STAGE_DESCRIPTIONS[stage.stage]
+        sol = stage.solution
+        reports.append(
+            StageReport(
+                stage=stage.stage,
+                description=text,
+                status=sol.termination.reason.value,
+                objective=None if sol.objective is None else sol.objective * factor,
+                objective_unit=unit,
+                solve_time_s=sol.solve_time_s,
+                mip_gap=sol.gap,
+            )
+        )
+    return reports
+
+
+def _unit_lines(
+    f: Formulation,
+    level: UnitLevel,
+    targets: LevelTargets,
+    names: list[str],
+    parents: list[str | None],
+    allocation: IntArray | None,
+    by_mechanism: list[dict[str, int]] | None,
+    baseline: FloatArray | None = None,
+) -> list[UnitLine]:
+    need = targets.need_index
+    distance = None if allocation is None else targets.distance_from_target(allocation)
+    lines = []
+    for k, unit_id in enumerate(targets.ids):
+        lines.append(
+            UnitLine(
+                level=level.value,
+                unit_id=unit_id,
+                name=names[k],
+                parent_id=parents[k],
+                headcount=float(targets.headcount[k]),
+                weighted_population=float(targets.weighted_population[k]),
+                need_index=None if np.isnan(need[k]) else float(need[k]),
+                target_pence=int(targets.target_pence[k]),
+                allocation_pence=None if allocation is None else int(allocation[k]),
+                distance_from_target=None
+                if distance is None or np.isnan(distance[k])
+                else float(distance[k]),
+                baseline_pence=None if baseline is None else round(baseline[k]),
+                by_mechanism_pence={} if by_mechanism is None else by_mechanism[k],
+            )
+        )
+    return lines
+
+
+def assemble(
+    f: Formulation,
+    outcome: SequenceOutcome,
+    plan: PencePlan | None,
+    timings: Timings,
+    rules: list[RuleLine],
+    explanation: Explanation | None = None,
+    infeasibility: InfeasibilityReport | None = None,
+) -> AllocationResult:
+    s, _a, pot = f.scenario, f.arrays, f.pot
+    program = f.program
+    final = outcome.final
+    alloc = None if plan is None else unit_allocations(f, plan)
+    mech = None if plan is None else _by_mechanism(f, plan)
+    places = {p.place_id: p for p in s.places}
+    result = AllocationResult(
+        scenario_id=s.scenario_id,
+        scenario_hash=s.content_hash(),
+        software_version=__version__,
+        status=final.termination.reason.value,
+        status_detail=final.termination.detail,
+        feasible=plan is not None,
+        backend=outcome.backend,
+        objective_kind=s.objective.kind.value,
+        mip=program.is_mip,
+        mip_gap=final.gap if program.is_mip else None,
+        model_size=ModelSize(
+            rows=program.num_rows,
+            columns=program.num_cols,
+            nonzeros=program.num_nonzeros,
+            integer_columns=int(program.is_integer.sum()),
+        ),
+        timings=timings,
+        pot=PotSummary(
+            total_pence=pot.total_pence,
+            pass_through_pence=pot.pass_through_pence,
+            pooled_pence=pot.pooled_pence,
+            reserve_pence=pot.reserve_pence,
+            capitated_pence=pot.capitated_pence,
+        ),
+        pool=_pool_lines(f, plan),
+        systems=_unit_lines(
+            f,
+            UnitLevel.SYSTEM,
+            f.targets.systems,
+            [x.name for x in s.systems],
+            [None] * len(s.systems),
+            None if alloc is None else alloc[UnitLevel.SYSTEM],
+            None if mech is None else mech[UnitLevel.SYSTEM],
+        ),
+        places=_unit_lines(
+            f,
+            UnitLevel.PLACE,
+            f.targets.places,
+            [p.name for p in s.places],
+            [p.system_id for p in s.places],
+            None if alloc is None else alloc[UnitLevel.PLACE],
+            None if mech is None else mech[UnitLevel.PLACE],
+            f.place_baseline_pence,
+        ),
+        neighbourhoods=_unit_lines(
+            f,
+            UnitLevel.NEIGHBOURHOOD,
+            f.targets.neighbourhoods,
+            [n.name for n in s.neighbourhoods],
+            [n.place_id for n in s.neighbourhoods],
+            None if alloc is None else alloc[UnitLevel.NEIGHBOURHOOD],
+            None if mech is None else mech[UnitLevel.NEIGHBOURHOOD],
+        ),
+        providers=[] if plan is None else _provider_lines(f, plan),
+        cells=[] if plan is None else _cell_lines(f, plan),
+        flows=[] if plan is None else _flow_lines(f, plan),
+        schemes=[] if plan is None else _scheme_lines(f, plan),
+        value_total=0.0,
+        value_unit="value units (e.g. QALYs)",
+        value_by=[],
+        stages=_stage_reports(outcome),
+        rules=rules,
+        explanation=explanation,
+        infeasibility=infeasibility,
+    )
+    if plan is not None:
+        value_by = _value_lines(f, plan)
+        total = sum(v.value for v in value_by) + sum(line.value for line in result.schemes)
+        result = result.model_copy(update={"value_by": value_by, "value_total": total})
+    del places
+    return result
+
+
+def _by_mechanism(f: Formulation, plan: PencePlan) -> dict[UnitLevel, list[dict[str, int]]]:
+    a = f.arrays
+    share_cell, c_neighbourhood, _ = a.cell_neighbourhoods
+    c_provider = a.cells[0][share_cell]
+    kinds = sorted({k.value for k in a.provider_payment_kind})
+    kind_of = np.array([k.value for k in a.provider_payment_kind], dtype=object)
+    n_nb = len(a.neighbourhood_ids)
+    per_kind = {}
+    for kind in kinds:
+        mask = kind_of[c_provider] == kind
+        nb = np.bincount(
+            c_neighbourhood[mask], weights=plan.cell_neighbourhood_pence[mask], minlength=n_nb
+        ).astype(np.int64)
+        sch = kind_of[f.scheme_provider] == kind if len(f.scheme_provider) else np.zeros(0, bool)
+        nb += plan.scheme_neighbourhood_pence[sch].sum(axis=0).astype(np.int64)
+        per_kind[kind] = nb
+    out: dict[UnitLevel, list[dict[str, int]]] = {}
+    for level, group, size in (
+        (UnitLevel.NEIGHBOURHOOD, np.arange(n_nb), n_nb),
+        (UnitLevel.PLACE, a.neighbourhood_place, len(a.place_ids)),
+        (UnitLevel.SYSTEM, a.neighbourhood_system, len(a.system_ids)),
+    ):
+        sums = {
+            k: np.bincount(group, weights=v, minlength=size).astype(np.int64)
+            for k, v in per_kind.items()
+        }
+        out[level] = [{k: int(sums[k][u]) for k in kinds if sums[k][u]} for u in range(size)]
+    return out
+
+
+def _pool_lines(f: Formulation, plan: PencePlan | None) -> list[PoolLine]:
+    a, pot = f.arrays, f.pot
+    lines = []
+    for u, funder in enumerate(f.scenario.funders):
+        to_providers: dict[str, int] = {}
+        for item in funder.pass_through:
+            to_providers[item.provider_id] = (
+                to_providers.get(item.provider_id, 0) + item.amount_pence
+            )
+        if plan is not None:
+            mine = plan.flow_funder == u
+            by_provider = np.bincount(
+                plan.ps_provider[plan.flow_key[mine]],
+                weights=plan.flow_pence[mine],
+                minlength=len(a.provider_ids),
+            )
+            for k in np.flatnonzero(by_provider):
+                pid = a.provider_ids[k]
+                to_providers[pid] = to_providers.get(pid, 0) + int(by_provider[k])
+        pass_through = sum(item.amount_pence for item in funder.pass_through)
+        lines.append(
+            PoolLine(
+                funder_id=funder.funder_id,
+                name=funder.name,
+                kind=funder.kind.value,
+                contribution_pence=funder.amount_pence,
+                pass_through_pence=pass_through,
+                pooled_pence=pot.pooled_by_funder_pence[funder.funder_id],
+                reserve_pence=pot.reserve_by_funder_pence[funder.funder_id],
+                allocated_pence=pot.pooled_by_funder_pence[funder.funder_id]
+                - pot.reserve_by_funder_pence[funder.funder_id],
+                to_providers_pence=dict(sorted(to_providers.items())),
+            )
+        )
+    return lines
+
+
+def _provider_lines(f: Formulation, plan: PencePlan) -> list[ProviderLine]:
+    s, a = f.scenario, f.arrays
+    c_provider, _, _ = a.cells
+    n_p = len(a.provider_ids)
+    by_place = np.zeros((n_p, len(a.place_ids)), dtype=np.int64)
+    np.add.at(by_place, (c_provider, a.cell_place), plan.cell_pence)
+    np.add.at(by_place, (f.scheme_provider, f.scheme_place), plan.scheme_pence)
+    by_segment = np.zeros((n_p, len(a.segment_ids)), dtype=np.int64)
+    np.add.at(by_segment, (plan.ps_provider, plan.ps_segment), plan.ps_total)
+    by_funder = np.zeros((n_p, len(a.funder_ids)), dtype=np.int64)
+    np.add.at(by_funder, (plan.ps_provider[plan.flow_key], plan.flow_funder), plan.flow_pence)
+    segment_at = {sid: k for k, sid in enumerate(a.segment_ids)}
+    for u, funder in enumerate(s.funders):
+        for item in funder.pass_through:
+            k = a.provider_ids.index(item.provider_id)
+            by_funder[k, u] += item.amount_pence
+            if item.segment_id is not None:
+                by_segment[k, segment_at[item.segment_id]] += item.amount_pence
+            else:
+                served = np.flatnonzero(a.provider_serves_segment[k])
+                weights = by_segment[k, served].astype(np.float64) + 1e-9
+                by_segment[k, served] += round_to_total(
+                    item.amount_pence * weights / weights.sum(), item.amount_pence
+                )
+    scheme_by_provider = np.bincount(
+        f.scheme_provider, weights=plan.scheme_pence, minlength=n_p
+    ).astype(np.int64)
+    lines = []
+    for k, p in enumerate(s.providers):
+        budget = int(plan.provider_capitated[k] + f.pass_through_pence[k])
+        lines.append(
+            ProviderLine(
+                provider_id=p.provider_id,
+                name=p.name,
+                kind=p.kind.value,
+                payment=p.payment.kind.value,
+                funded=budget > 0,
+                baseline_pence=p.baseline_pence,
+                budget_pence=budget,
+                change_pence=budget - p.baseline_pence,
+                change_share=_ratio(budget - p.baseline_pence, p.baseline_pence),
+                pass_through_pence=int(f.pass_through_pence[k]),
+                schemes_pence=int(scheme_by_provider[k]),
+                by_segment_pence={
+                    a.segment_ids[j]: int(v) for j, v in enumerate(by_segment[k]) if v
+                },
+                by_place_pence={a.place_ids[j]: int(v) for j, v in enumerate(by_place[k]) if v},
+                by_funder_pence={a.funder_ids[j]: int(v) for j, v in enumerate(by_funder[k]) if v},
+            )
+        )
+    return lines
+
+
+def _cell_lines(f: Formulation, plan: PencePlan) -> list[CellLine]:
+    a = f.arrays
+    cell, n, _ = a.cell_neighbourhoods
+    p, _, s = a.cells
+    pid = np.array(a.provider_ids, dtype=object)[p[cell]]
+    nid = np.array(a.neighbourhood_ids, dtype=object)[n]
+    sid = np.array(a.segment_ids, dtype=object)[s[cell]]
+    return [
+        # Built without re-validation: national results have hundreds of thousands of cells.
+        CellLine.model_construct(provider_id=x, neighbourhood_id=y, segment_id=z, budget_pence=int(v))
+        for x, y, z, v in zip(pid, nid, sid, plan.cell_neighbourhood_pence, strict=True)
+    ]
+
+
+def _flow_lines(f: Formulation, plan: PencePlan) -> list[FlowLine]:
+    a = f.arrays
+    return [
+        FlowLine.model_construct(
+            funder_id=a.funder_ids[u],
+            provider_id=a.provider_ids[plan.ps_provider[key]],
+            segment_id=a.segment_ids[plan.ps_segment[key]],
+            amount_pence=int(v),
+        )
+        for u, key, v in zip(plan.flow_funder, plan.flow_key, plan.flow_pence, strict=True)
+        if v
+    ]
+
+
+def _scheme_lines(f: Formulation, plan: PencePlan) -> list[SchemeLine]:
+    return [
+        SchemeLine(
+            scheme_id=j.scheme_id,
+            name=j.name,
+            provider_id=j.provider_id,
+            place_id=j.place_id,
+            units_funded=int(plan.scheme_units[k]),
+            max_units=j.max_units,
+            cost_pence=int(plan.scheme_pence[k]),
+            value=float(plan.scheme_units[k] * j.value_per_unit),
+        )
+        for k, j in enumerate(f.scenario.schemes)
+    ]
+
+
+def _value_lines(f: Formulation, plan: PencePlan) -> list[ValueLine]:
+    a = f.arrays
+    spend = value_of_spend(f.scenario, a, plan.cell_pence)
+    return [
+        ValueLine(place_id=pl, segment_id=sg, provider_kind=kd, spend_pence=int(sp), value=float(v))
+        for pl, sg, kd, sp, v in spend
+    ]
+
+
+__all__ = ["PENCE_PER_UNIT", "assemble"]

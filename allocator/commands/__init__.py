@@ -1,0 +1,26 @@
+"""CLI commands, one module each; `register_all` adds them to the typer app."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# module name -> command names defined there (each module has a function of the same name,
+# with dashes as underscores). Add a line when you add a command module.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "solve": ("solve",),
+    "compare": ("compare",),
+    "validate": ("validate",),
+    "template": ("template",),
+    "generate": ("generate",),
+    "import_nhse": ("import-nhse",),
+    "targets": ("targets",),
+}
+
+
+def register_all(app: typer.Typer) -> None:
+    for module_name, names in COMMANDS.items():
+        module = importlib.import_module(f"allocator.commands.{module_name}")
+        for name in names:
+            app.command(name)(getattr(module, name.replace("-", "_")))

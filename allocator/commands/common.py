@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI commands: loading with located errors, money formatting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from allocator.errors import AllocatorError
+from models import Scenario
+
+err = Console(stderr=True)
+
+
+def gbp(pence: int | float) -> str:
+    """Pence as pounds with thousands separators: 123456 -> '£1,234.56'."""
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(round(pence)), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
+
+
+def pct(share: float | None) -> str:
+    return "" if share is None else f"{share:+.2%}"
+
+
+def fail(error: AllocatorError) -> NoReturn:
+    err.print(f"[red]{error.title}[/red]: {error.detail}")
+    for number, issue in enumerate(error.issues, start=1):
+        err.print(f"  {number}. {issue.where()}: {issue.message}")
+    raise typer.Exit(1)
+
+
+def load_or_exit(path: Path) -> Scenario:
+    """Load and validate a scenario file, or print every located issue and exit 1."""
+    from allocator.io.load import load_scenario
+
+    if not path.exists():
+        err.print(f"[red]No such file[/red]: {path}")
+        raise typer.Exit(2)
+    try:
+        return load_scenario(path)
+    except AllocatorError as error:
+        fail(error)

@@ -1,0 +1,160 @@
+"""`allocator solve FILE`: allocate a scenario and print what a finance director reads first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from allocator.commands.common import fail, gbp, load_or_exit, pct
+from models.results import AllocationResult
+
+console = Console()
+
+
+def solve(
+    path: Annotated[Path, typer.Argument(help="Scenario file (.json or .xlsx).")],
+    backend: Annotated[
+        str | None, typer.Option(help="Solver backend: highs, ortools or pulp.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds per solver stage.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the full result (.json, .csv or .xlsx).")
+    ] = None,
+    sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Ranges over which each shadow price holds.")
+    ] = False,
+) -> None:
+    """Allocate the scenario's budget and print the allocation."""
+    from allocator.errors import AllocatorError
+    from allocator.solve import solve_scenario
+
+    scenario = load_or_exit(path)
+    try:
+        result = solve_scenario(
+            scenario, backend=backend, time_limit_s=time_limit, sensitivity=sensitivity
+        )
+    except AllocatorError as error:
+        fail(error)
+    print_summary(result)
+    print_explanation(result)
+    if out is not None:
+        from allocator.io.result_export import write_result
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_result(result, out)
+        console.print(f"Full result written to [bold]{out}[/bold]")
+    if not result.feasible:
+        raise typer.Exit(3)
+
+
+def print_summary(result: AllocationResult) -> None:
+    pot = result.pot
+    status_style = "green" if result.feasible else "red"
+    console.print(
+        f"[bold]{result.scenario_id}[/bold]  status [{status_style}]{result.status}[/{status_style}]"
+        f"  backend {result.backend}  solve {result.timings.solve_s:.3f}s  total {result.timings.total_s:.3f}s"
+    )
+    console.print(
+        f"Pool {gbp(pot.total_pence)} = pass-through {gbp(pot.pass_through_pence)}"
+        f" + reserve {gbp(pot.reserve_pence)} + capitated pot {gbp(pot.capitated_pence)}"
+    )
+    if not result.feasible:
+        console.print(f"[red]No allocation: {result.status_detail or result.status}[/red]")
+        return
+    providers = Table(title="Budgets by provider", show_lines=False)
+    for col in ("provider", "kind", "payment", "baseline", "budget", "change"):
+        providers.add_column(
+            col, justify="right" if col in ("baseline", "budget", "change") else "left"
+        )
+    for p in result.providers:
+        providers.add_row(
+            p.name or p.provider_id,
+            p.kind,
+            p.payment,
+            gbp(p.baseline_pence),
+            gbp(p.budget_pence),
+            pct(p.change_share),
+        )
+    console.print(providers)
+    places = Table(title="Places against fair-share target")
+    for col in ("place", "need index", "target", "allocation", "distance"):
+        places.add_column(col, justify="left" if col == "place" else "right")
+    for u in result.places:
+        places.add_row(
+            u.name or u.unit_id,
+            "" if u.need_index is None else f"{u.need_index:.3f}",
+            gbp(u.target_pence),
+            gbp(u.allocation_pence or 0),
+            pct(u.distance_from_target),
+        )
+    console.print(places)
+    binding = sum(1 for r in result.rules if r.binding)
+    breached = sum(1 for r in result.rules if r.breach_pence)
+    funded = [s for s in result.schemes if s.units_funded]
+    console.print(
+        f"Value {result.value_total:,.2f} {result.value_unit}; schemes funded {len(funded)}/{len(result.schemes)};"
+        f" binding rules {binding}; soft rules breached {breached}"
+    )
+    for stage in result.stages:
+        objective = (
+            "n/a" if stage.objective is None else f"{stage.objective:,.6g} {stage.objective_unit}"
+        )
+        console.print(
+            f"  stage {stage.stage}: {stage.status}, {objective} ({stage.solve_time_s:.3f}s)"
+        )
+
+
+def print_explanation(result: AllocationResult) -> None:
+    """Binding rules with their shadow prices; the value of £1 more; or the infeasibility report."""
+    if result.infeasibility is not None:
+        report = result.infeasibility
+        console.print(f"[red]{report.summary}[/red]")
+        if report.conflicting_rules:
+            console.print("Rules in conflict: " + "; ".join(report.conflicting_rules[:12]))
+        return
+    explanation = result.explanation
+    if explanation is None:
+        return
+    table = Table(title=f"Binding rules (shadow price: {explanation.value_unit} relaxed)")
+    for col in ("rule", "shadow price", "per 1% pace", "holds for bound (£)"):
+        table.add_column(col, justify="left" if col == "rule" else "right")
+    for line in sorted(result.rules, key=lambda r: -abs(r.shadow_price or 0.0)):
+        if not line.binding:
+            continue
+        holds = (
+            ""
+            if line.valid_from_gbp is None or line.valid_to_gbp is None
+            else f"{line.valid_from_gbp:,.0f} – {line.valid_to_gbp:,.0f}"
+        )
+        per_pp = (
+            ""
+            if line.value_per_percentage_point is None
+            else f"{line.value_per_percentage_point:,.4g}"
+        )
+        price = "" if line.shadow_price is None else f"{line.shadow_price:.4g}"
+        table.add_row(line.rule, price, per_pp, holds)
+    console.print(table)
+    for marginal in explanation.pool:
+        if marginal.value_per_gbp is None:
+            continue
+        holds = (
+            ""
+            if marginal.valid_from_gbp is None or marginal.valid_to_gbp is None
+            else f" (holds for a contribution of £{marginal.valid_from_gbp:,.0f} – £{marginal.valid_to_gbp:,.0f})"
+        )
+        console.print(
+            f"£1 more from {marginal.funder_id}: {marginal.value_per_gbp:+.4g} {result.value_unit}{holds}"
+        )
+    for scheme in explanation.schemes:
+        console.print(
+            f"Scheme {scheme.name or scheme.scheme_id} is unfunded: it would need {scheme.value_needed_per_gbp:.4g}"
+            f" more value per £ (£{scheme.gbp_value_needed_per_gbp:,.2f} per £ at the reference rate) to be funded"
+        )
+    for note in explanation.notes:
+        console.print(f"[dim]{note}[/dim]")

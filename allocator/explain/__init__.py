@@ -1,0 +1,1 @@
+"""Explanations: shadow prices of binding rules, infeasibility diagnosis, comparisons."""

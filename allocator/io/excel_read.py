@@ -1,0 +1,386 @@
+"""Read a scenario workbook: every issue located by sheet, Excel row and document path.
+
+The bytes are checked first (`excel_zip`), then each sheet is read in read-only mode
+into rows of converted cells (`excel_cells`), the rows are assembled into a scenario
+document (nested sheets such as PassThrough go inside their parent rows), and the
+document is parsed leniently (`allocator.io.document`). Every issue, from a cell or from
+the semantic checks, is then placed on the sheet and row it came from.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from allocator.errors import Issue
+from allocator.io.document import parse_document
+from allocator.io.excel_cells import convert
+from allocator.io.excel_layout import (
+    NESTED_SHEETS,
+    README_SHEET,
+    SCENARIO_SHEET,
+    SETTINGS,
+    SHEET_BY_NAME,
+    SHEET_TABLES,
+    SHEETS,
+    TABLE_SHEETS,
+    Column,
+    Sheet,
+    normalise,
+)
+from allocator.io.excel_zip import check_workbook_bytes
+from allocator.validate import blocking
+from allocator.validate_common import UNREADABLE, WARNING
+from models import Scenario
+
+Loc = tuple[str | int, ...]
+MAX_HEADER_COLUMNS = 200
+MAX_BLANK_RUN = 10_000
+SETTING_BY_KEY = {normalise(s.key): s for s in SETTINGS} | {normalise(s.label): s for s in SETTINGS}
+
+
+@dataclass
+class Row:
+    """One non-empty row of a sheet: converted values by column key, and cell problems."""
+
+    sheet: str
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    """What reading the workbook produced so far."""
+
+    document: dict[str, Any] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    places: dict[Loc, tuple[str, int]] = field(default_factory=dict)
+
+    def issue(
+        self, sheet: str, row: int | None, message: str, loc: Loc = (), code: str = "invalid"
+    ) -> None:
+        self.issues.append(Issue(loc=loc, message=message, sheet=sheet, row=row, code=code))
+
+    def place(
+        self, loc: Loc, row: Row, errors_at: Loc | None = None, fields: tuple[str, ...] = ()
+    ) -> None:
+        """Record that ``loc`` came from ``row``; its cell problems are located under it."""
+        self.places.setdefault(loc, (row.sheet, row.number))
+        for key, message in row.errors:
+            head = key.split(".")[0]
+            at = (*loc, *key.split(".")) if not fields or head in fields else (errors_at or loc)
+            self.issue(row.sheet, row.number, f"{_header(row.sheet, key)}{message}", at)
+
+
+def _header(sheet: str, key: str) -> str:
+    spec = SHEET_BY_NAME.get(sheet)
+    if spec is None:
+        return f"setting {key!r}: " if sheet == SCENARIO_SHEET else ""
+    for column in spec.columns:
+        if column.key == key:
+            return f"column '{column.header}': "
+    return ""
+
+
+def _nest(values: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        parts = key.split(".")
+        if keys is not None and parts[0] not in keys:
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _read_rows(ws: Any, sheet: Sheet, reading: Reading) -> list[Row]:
+    header_cells = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_HEADER_COLUMNS), ())
+    by_name = {normalise(c.header): c for c in sheet.columns} | {
+        normalise(c.key): c for c in sheet.columns
+    }
+    columns: dict[int, Column] = {}
+    for position, cell in enumerate(header_cells):
+        text = "" if cell.value is None else str(cell.value).strip()
+        if not text:
+            continue
+        column = by_name.get(normalise(text))
+        if column is None:
+            reading.issue(
+                sheet.name, 1, f"column {text!r} is not part of the template; ignored", code=WARNING
+            )
+        elif column in columns.values():
+            reading.issue(sheet.name, 1, f"column '{column.header}' appears twice")
+        else:
+            columns[position] = column
+    for column in sheet.columns:
+        if column.required and column not in columns.values():
+            reading.issue(sheet.name, 1, f"required column '{column.header}' is missing")
+    if not columns:
+        return []
+    rows: list[Row] = []
+    blank_run = 0
+    width = max(columns) + 1
+    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=width), start=2):
+        row = Row(sheet.name, number)
+        for position, column in columns.items():
+            cell = cells[position] if position < len(cells) else None
+            if cell is None:
+                continue
+            value, problem = convert(
+                column.kind, cell.value, getattr(cell, "data_type", None), column.choices
+            )
+            if value is not None:
+                row.values[column.key] = value
+            if problem:
+                row.errors.append((column.key, problem))
+        if row.values or row.errors:
+            rows.append(row)
+            blank_run = 0
+        else:
+            blank_run += 1
+            if blank_run >= MAX_BLANK_RUN:
+                reading.issue(
+                    sheet.name,
+                    number,
+                    f"stopped reading after {MAX_BLANK_RUN:,} empty rows",
+                    code=WARNING,
+                )
+                break
+    return rows
+
+
+def _read_settings(ws: Any, reading: Reading) -> None:
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=3), start=2):
+        key_cell = cells[0].value if cells else None
+        label_cell = cells[1].value if len(cells) > 1 else None
+        value_cell = cells[2] if len(cells) > 2 else None
+        name = str(key_cell if key_cell not in (None, "") else label_cell or "").strip()
+        if not name:
+            if value_cell is not None and value_cell.value not in (None, ""):
+                reading.issue(SCENARIO_SHEET, number, "a value without a setting key in column A")
+            continue
+        setting = SETTING_BY_KEY.get(normalise(name))
+        if setting is None:
+            reading.issue(SCENARIO_SHEET, number, f"unknown setting {name!r}; check its spelling")
+            continue
+        if setting.key in seen:
+            reading.issue(
+                SCENARIO_SHEET,
+                number,
+                f"setting {setting.key!r} appears twice (also row {seen[setting.key]})",
+            )
+            continue
+        seen[setting.key] = number
+        reading.places.setdefault(setting.path, (SCENARIO_SHEET, number))
+        for depth in range(1, len(setting.path)):
+            reading.places.setdefault(setting.path[:depth], (SCENARIO_SHEET, number))
+        if value_cell is None:
+            continue
+        value, problem = convert(
+            setting.kind, value_cell.value, getattr(value_cell, "data_type", None), setting.choices
+        )
+        if problem:
+            reading.issue(
+                SCENARIO_SHEET, number, f"setting {setting.key!r}: {problem}", setting.path
+            )
+        if value is not None:
+            node = reading.document
+            for part in setting.path[:-1]:
+                node = node.setdefault(part, {})
+            node[setting.path[-1]] = value
+
+
+def _parents(reading: Reading, table: str, id_key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for index, item in enumerate(reading.document.get(table, [])):
+        ident = item.get(id_key)
+        if isinstance(ident, str):
+            out.setdefault(ident, index)
+    return out
+
+
+def _assemble_nested(name: str, rows: list[Row], reading: Reading) -> None:
+    doc = reading.document
+    if name == "PassThrough":
+        funders = _parents(reading, "funders", "funder_id")
+        for row in rows:
+            index = funders.get(str(row.values.get("funder_id", "")))
+            if index is None:
+                _orphan(reading, row, "funder_id", "Funders", "funders")
+                continue
+            items = doc["funders"][index].setdefault("pass_through", [])
+            reading.place(
+                ("funders", index, "pass_through", len(items)),
+                row,
+                ("funders", index),
+                ("provider_id", "segment_id", "amount_pence"),
+            )
+            items.append(_nest(row.values, ("provider_id", "segment_id", "amount_pence")))
+    elif name == "ValueCurves":
+        curves: dict[tuple[str, str], int] = {}
+        for row in rows:
+            key = (str(row.values.get("segment_id", "")), str(row.values.get("provider_kind", "")))
+            if key not in curves:
+                curves[key] = len(doc.setdefault("value_curves", []))
+                doc["value_curves"].append(
+                    {k: row.values[k] for k in ("segment_id", "provider_kind") if k in row.values}
+                    | {"points": []}
+                )
+            c = curves[key]
+            points = doc["value_curves"][c]["points"]
+            reading.places.setdefault(("value_curves", c), (row.sheet, row.number))
+            point = ("spend_per_head_pence", "value_per_head")
+            loc = ("value_curves", c, "points", len(points))
+            reading.place(loc, row, ("value_curves", c), point)
+            points.append(_nest(row.values, point))
+    elif name == "RiskShareBands":
+        agreements = _parents(reading, "risk_share_agreements", "agreement_id")
+        groups: dict[tuple[int, str], list[Row]] = {}
+        for row in rows:
+            index = agreements.get(str(row.values.get("agreement_id", "")))
+            side = str(row.values.get("side", ""))
+            if index is None:
+                _orphan(
+                    reading, row, "agreement_id", "RiskShareAgreements", "risk_share_agreements"
+                )
+            elif side not in ("overspend", "underspend"):
+                reading.issue(
+                    row.sheet,
+                    row.number,
+                    f"column 'Side': must be overspend or underspend; got {side!r}",
+                    ("risk_share_agreements", index),
+                )
+            else:
+                groups.setdefault((index, side), []).append(row)
+        for (index, side), members in groups.items():
+            members.sort(
+                key=lambda r: (
+                    r.values.get("order") if isinstance(r.values.get("order"), int) else 10**9,
+                    r.number,
+                )
+            )
+            bands = doc["risk_share_agreements"][index].setdefault(f"{side}_bands", [])
+            for row in members:
+                fields = ("width_pence", "provider_share")
+                reading.place(
+                    ("risk_share_agreements", index, f"{side}_bands", len(bands)),
+                    row,
+                    ("risk_share_agreements", index),
+                    fields,
+                )
+                bands.append(_nest(row.values, fields))
+    else:  # SegmentVolatility
+        overrides = doc.setdefault("outturn", {}).setdefault("segment_overrides", [])
+        for row in rows:
+            reading.place(("outturn", "segment_overrides", len(overrides)), row)
+            overrides.append(_nest(row.values))
+
+
+def _orphan(reading: Reading, row: Row, key: str, parent_sheet: str, table: str) -> None:
+    ident = row.values.get(key)
+    what = f"{ident!r} is not on the {parent_sheet} sheet" if ident else "is blank"
+    reading.issue(
+        row.sheet, row.number, f"{_header(row.sheet, key)}{what}; the row is ignored", (table,)
+    )
+    for error_key, message in row.errors:
+        reading.issue(row.sheet, row.number, _header(row.sheet, error_key) + message, (table,))
+
+
+def _locate(issue: Issue, reading: Reading) -> Issue:
+    if issue.sheet is not None:
+        return issue
+    loc = issue.loc
+    for length in range(len(loc), 0, -1):
+        found = reading.places.get(loc[:length])
+        if found is None:
+            continue
+        sheet, number = found
+        rest = ".".join(str(part) for part in loc[length:])
+        message = issue.message
+        prefix = _header(sheet, rest) if rest else ""
+        if not prefix and rest and sheet in SHEET_BY_NAME:
+            column = next(
+                (c for c in SHEET_BY_NAME[sheet].columns if c.key.startswith(rest + ".")), None
+            )
+            prefix = f"column '{column.header}': " if column else ""
+        if message.startswith("unexpected field") and ".payment." in f".{rest}.":
+            message = "is not used with this payment kind; leave it blank"
+        if sheet == SCENARIO_SHEET:
+            prefix = ""
+        return Issue(loc=loc, message=prefix + message, sheet=sheet, row=number, code=issue.code)
+    head = loc[0] if loc else None
+    sheet_name = TABLE_SHEETS.get(str(head), SCENARIO_SHEET if head is not None else None)
+    return Issue(loc=loc, message=issue.message, sheet=sheet_name, row=None, code=issue.code)
+
+
+def read_workbook_bytes(data: bytes) -> tuple[Scenario | None, list[Issue]]:
+    """A scenario from workbook bytes, with every issue located (None if any blocks)."""
+    problems = check_workbook_bytes(data)
+    if problems:
+        return None, problems
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as err:  # openpyxl raises many types for malformed parts
+        message = f"the workbook cannot be opened: {type(err).__name__}: {err}"
+        return None, [Issue(loc=(), message=message, code=UNREADABLE)]
+    reading = Reading()
+    try:
+        _read_sheets(wb, reading)
+    except Exception as err:  # a malformed sheet part surfaces while iterating
+        message = f"the workbook cannot be read: {type(err).__name__}: {err}"
+        return None, [*reading.issues, Issue(loc=(), message=message, code=UNREADABLE)]
+    finally:
+        wb.close()
+    scenario, issues = parse_document(reading.document, reported=reading.issues)
+    located = [*reading.issues, *(_locate(issue, reading) for issue in issues)]
+    return (scenario if not blocking(located) else None), located
+
+
+def _read_sheets(wb: Any, reading: Reading) -> None:
+    present = {normalise(name): name for name in wb.sheetnames}
+    known = {normalise(n) for n in (README_SHEET, SCENARIO_SHEET, *SHEET_BY_NAME)}
+    for name in wb.sheetnames:
+        if normalise(name) not in known:
+            reading.issue(
+                name, None, f"sheet {name!r} is not part of the template; ignored", code=WARNING
+            )
+    if normalise(SCENARIO_SHEET) in present:
+        _read_settings(wb[present[normalise(SCENARIO_SHEET)]], reading)
+    else:
+        reading.issue(SCENARIO_SHEET, None, "the required sheet 'Scenario' is missing")
+    nested: list[tuple[str, list[Row]]] = []
+    for sheet in SHEETS:
+        actual = present.get(normalise(sheet.name))
+        if actual is None:
+            required = "required sheet" if sheet.required else "sheet"
+            code = "invalid" if sheet.required else WARNING
+            reading.issue(sheet.name, None, f"the {required} {sheet.name!r} is missing", code=code)
+            continue
+        ws = wb[actual]
+        if not hasattr(ws, "iter_rows"):
+            reading.issue(sheet.name, None, "is a chart, not a sheet of rows")
+            continue
+        rows = _read_rows(ws, sheet, reading)
+        if sheet.name in NESTED_SHEETS:
+            nested.append((sheet.name, rows))
+            continue
+        table = SHEET_TABLES[sheet.name]
+        items = reading.document.setdefault(table, [])
+        for row in rows:
+            reading.place((table, len(items)), row)
+            items.append(_nest(row.values))
+    for name, rows in nested:
+        _assemble_nested(name, rows, reading)
+
+
+def read_workbook(path: str | Path) -> tuple[Scenario | None, list[Issue]]:
+    """A scenario from an ``.xlsx`` file. Raises OSError only if the file cannot be read."""
+    return read_workbook_bytes(Path(path).read_bytes())

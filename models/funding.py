@@ -1,0 +1,99 @@
+"""Level 1, the pool: funders, pass-through money, ring-fences, minimum spends, the reserve."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from models.base import DomainModel
+from models.enums import FunderKind, ProviderKind
+from models.fields import GrowthShare, Id, Name, NonNegativeFloat, Pence, Share
+
+
+class PassThrough(DomainModel):
+    """Money a funder passes straight to one provider, outside the capitated pot."""
+
+    provider_id: Id
+    segment_id: Id | None = Field(
+        default=None,
+        description="Segment the money is for; blank spreads it over the provider's segments.",
+    )
+    amount_pence: Pence
+
+
+class Funder(DomainModel):
+    """A source of money. What is not passed through is pooled."""
+
+    funder_id: Id
+    name: Name = ""
+    kind: FunderKind = FunderKind.OTHER
+    amount_pence: Pence
+    pass_through: tuple[PassThrough, ...] = ()
+
+
+class SoftRule(DomainModel):
+    """A rule that is hard by default; soft rules may be broken at a penalty per £."""
+
+    hard: bool = True
+    penalty_per_gbp: NonNegativeFloat = Field(
+        default=1.0,
+        description="For soft rules: penalty per £ of breach, in the objective's value units.",
+    )
+
+
+class RingFence(DomainModel):
+    """The funder's pooled money may fund only these uses (blank list: no restriction)."""
+
+    ringfence_id: Id
+    funder_id: Id
+    name: Name = ""
+    segment_ids: tuple[Id, ...] = ()
+    provider_kinds: tuple[ProviderKind, ...] = ()
+    provider_ids: tuple[Id, ...] = ()
+
+
+class MinimumSpend(SoftRule):
+    """At least a minimum must be spent on matching uses.
+
+    The minimum is ``minimum_pence`` or, when a baseline is given instead,
+    ``baseline_pence × (1 + min_growth_share)`` rounded up to the penny (the mental
+    health investment standard and the better care fund minimum have this form).
+    Blank filters match everything; ``funder_ids`` counts only those funders' money.
+    """
+
+    rule_id: Id
+    name: Name = ""
+    provider_kinds: tuple[ProviderKind, ...] = ()
+    provider_ids: tuple[Id, ...] = ()
+    segment_ids: tuple[Id, ...] = ()
+    place_ids: tuple[Id, ...] = ()
+    funder_ids: tuple[Id, ...] = ()
+    minimum_pence: Pence | None = None
+    baseline_pence: Pence | None = None
+    min_growth_share: GrowthShare = 0.0
+
+    @model_validator(mode="after")
+    def _one_minimum(self) -> MinimumSpend:
+        if (self.minimum_pence is None) == (self.baseline_pence is None):
+            raise ValueError("give exactly one of minimum_pence or baseline_pence")
+        return self
+
+    def required_pence(self) -> int:
+        if self.minimum_pence is not None:
+            return self.minimum_pence
+        assert self.baseline_pence is not None
+        # Ceiling in integer arithmetic on a growth stated to 1e-9.
+        scaled = self.baseline_pence * round((1.0 + self.min_growth_share) * 10**9)
+        return -(-scaled // 10**9)
+
+
+class ContingencyReserve(DomainModel):
+    """Money held back at system level: a share of the pooled money or a fixed amount."""
+
+    share: Share | None = None
+    amount_pence: Pence | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ContingencyReserve:
+        if self.share is not None and self.amount_pence is not None:
+            raise ValueError("give either share or amount_pence, not both")
+        return self

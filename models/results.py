@@ -1,0 +1,245 @@
+"""What an allocation publishes (spec section 6). Money is integer pence and reconciles exactly."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from models.base import DomainModel
+
+
+class Timings(DomainModel):
+    validate_s: float = 0.0
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    assemble_s: float = 0.0
+    total_s: float = 0.0
+
+
+class ModelSize(DomainModel):
+    rows: int
+    columns: int
+    nonzeros: int
+    integer_columns: int
+
+
+class StageReport(DomainModel):
+    """One stage of the lexicographic sequence (or the single weighted stage)."""
+
+    stage: str
+    description: str
+    status: str
+    objective: float | None
+    objective_unit: str
+    solve_time_s: float
+    mip_gap: float | None = None
+
+
+class PoolLine(DomainModel):
+    """Level 1: one funder's money and where it went."""
+
+    funder_id: str
+    name: str
+    kind: str
+    contribution_pence: int
+    pass_through_pence: int
+    pooled_pence: int
+    reserve_pence: int
+    allocated_pence: int = Field(
+        description="Pooled money allocated to providers (pooled − reserve)."
+    )
+    to_providers_pence: dict[str, int] = Field(default_factory=dict)
+
+
+class PotSummary(DomainModel):
+    total_pence: int
+    pass_through_pence: int
+    pooled_pence: int
+    reserve_pence: int
+    capitated_pence: int
+
+
+class UnitLine(DomainModel):
+    """Level 2: a system, place or neighbourhood's allocation against its fair-share target."""
+
+    level: str
+    unit_id: str
+    name: str
+    parent_id: str | None
+    headcount: float
+    weighted_population: float
+    need_index: float | None
+    target_pence: int
+    allocation_pence: int | None
+    distance_from_target: float | None
+    baseline_pence: int | None = None
+    by_mechanism_pence: dict[str, int] = Field(default_factory=dict)
+
+
+class ProviderLine(DomainModel):
+    """Level 3: one provider's budget, split by segment, place and funder."""
+
+    provider_id: str
+    name: str
+    kind: str
+    payment: str
+    funded: bool
+    baseline_pence: int
+    budget_pence: int
+    change_pence: int
+    change_share: float | None
+    pass_through_pence: int
+    schemes_pence: int
+    by_segment_pence: dict[str, int]
+    by_place_pence: dict[str, int]
+    by_funder_pence: dict[str, int]
+
+
+class CellLine(DomainModel):
+    """The finest published figure: one provider, neighbourhood and segment."""
+
+    provider_id: str
+    neighbourhood_id: str
+    segment_id: str
+    budget_pence: int
+
+
+class FlowLine(DomainModel):
+    """Pooled money from one funder to one provider for one segment."""
+
+    funder_id: str
+    provider_id: str
+    segment_id: str
+    amount_pence: int
+
+
+class SchemeLine(DomainModel):
+    scheme_id: str
+    name: str
+    provider_id: str
+    place_id: str
+    units_funded: int
+    max_units: int
+    cost_pence: int
+    value: float
+
+
+class ValueLine(DomainModel):
+    place_id: str
+    segment_id: str
+    provider_kind: str
+    spend_pence: int
+    value: float
+
+
+class RuleLine(DomainModel):
+    """A rule's state in this allocation: binding, breached (soft rules), shadow price."""
+
+    rule: str = Field(description="Domain name, e.g. 'pace-of-change cap, Provider X'.")
+    block: str = Field(description="Row block, e.g. 'pace.cap'.")
+    unit_id: str | None = None
+    binding: bool
+    breach_pence: int = 0
+    shadow_price: float | None = Field(
+        default=None, description="Health value gained per £1 the rule is relaxed."
+    )
+    shadow_price_unit: str | None = None
+    fairness_per_gbp: float | None = Field(
+        default=None, description="£ of shortfall below target removed per £1 the rule is relaxed."
+    )
+    value_per_percentage_point: float | None = Field(
+        default=None, description="Pace-of-change rules: value gained per 1 percentage point more."
+    )
+    valid_from_gbp: float | None = Field(
+        default=None,
+        description="Sensitivity: the shadow price holds while the bound stays above this (£).",
+    )
+    valid_to_gbp: float | None = Field(default=None, description="…and below this (£).")
+
+
+class PoolMarginal(DomainModel):
+    """What one more £1 from a funder is worth (spec section 6: the value of £1 in the pool)."""
+
+    funder_id: str
+    value_per_gbp: float | None
+    fairness_per_gbp: float | None = Field(description="£ of shortfall removed per extra £1.")
+    valid_from_gbp: float | None = None
+    valid_to_gbp: float | None = None
+
+
+class SchemeCost(DomainModel):
+    """An unfunded scheme's reduced cost: how much more value it would need to be funded."""
+
+    scheme_id: str
+    name: str
+    value_needed_per_unit: float
+    value_needed_per_gbp: float
+    gbp_value_needed_per_gbp: float = Field(
+        description="The same at the scenario's reference rate (£ of value per £ of cost)."
+    )
+
+
+class Explanation(DomainModel):
+    duals_from: str = Field(description="'lp', or 'lp with integer decisions fixed' for MIPs.")
+    headline_stage: str
+    value_unit: str
+    pool: list[PoolMarginal] = Field(default_factory=list)
+    schemes: list[SchemeCost] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class Relaxation(DomainModel):
+    """One rule that has to give for the scenario to become feasible, and by how much."""
+
+    rule: str
+    block: str
+    unit_id: str | None
+    direction: str = Field(description="'lower' the bound or 'raise' it.")
+    amount_pence: int
+    bound_pence: int | None = Field(default=None, description="The bound before the change.")
+    share_of_bound: float | None = Field(description="The change as a share of the bound.")
+
+
+class InfeasibilityReport(DomainModel):
+    summary: str
+    conflicting_rules: list[str] = Field(description="Rules whose relaxation would help.")
+    least_change: list[Relaxation] = Field(
+        description="The least total change (in £) that restores feasibility."
+    )
+    least_change_total_pence: int
+    pot_increase_pence: int | None = Field(
+        description="Raising the pot alone by this much restores feasibility (None: it cannot)."
+    )
+    minimal_conflict: list[str] | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class AllocationResult(DomainModel):
+    scenario_id: str
+    scenario_hash: str
+    software_version: str
+    status: str
+    status_detail: str = ""
+    feasible: bool
+    backend: str
+    objective_kind: str
+    mip: bool
+    mip_gap: float | None = None
+    model_size: ModelSize
+    timings: Timings
+    pot: PotSummary
+    pool: list[PoolLine]
+    systems: list[UnitLine]
+    places: list[UnitLine]
+    neighbourhoods: list[UnitLine]
+    providers: list[ProviderLine]
+    cells: list[CellLine]
+    flows: list[FlowLine] = Field(default_factory=list)
+    schemes: list[SchemeLine]
+    value_total: float
+    value_unit: str
+    value_by: list[ValueLine]
+    stages: list[StageReport]
+    rules: list[RuleLine] = Field(default_factory=list)
+    explanation: Explanation | None = None
+    infeasibility: InfeasibilityReport | None = None
+    notes: list[str] = Field(default_factory=list)

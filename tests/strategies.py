@@ -1,0 +1,177 @@
+"""Hypothesis strategies: small scenarios that are valid and feasible by construction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from models import Scenario
+
+KINDS = ["acute", "community", "mental_health", "general_practice", "social_care", "voluntary"]
+
+
+@st.composite
+def feasible_scenarios(draw: st.DrawFn, *, with_mip: bool = True) -> Scenario:
+    n_systems = draw(st.integers(1, 2))
+    n_segments = draw(st.integers(1, 4))
+    systems, places, neighbourhoods, populations, adjustments = [], [], [], [], []
+    segments = [
+        {"segment_id": f"s{j}", "cost_weight": draw(st.floats(0.3, 8.0))} for j in range(n_segments)
+    ]
+    for i in range(n_systems):
+        systems.append({"system_id": f"S{i}"})
+        for p in range(draw(st.integers(1, 3))):
+            place_id = f"S{i}P{p}"
+            places.append({"place_id": place_id, "system_id": f"S{i}"})
+            for n in range(draw(st.integers(1, 3))):
+                nid = f"{place_id}N{n}"
+                neighbourhoods.append({"neighbourhood_id": nid, "place_id": place_id})
+                for seg in segments:
+                    heads = draw(st.floats(1.0, 60_000.0))
+                    populations.append(
+                        {
+                            "neighbourhood_id": nid,
+                            "segment_id": seg["segment_id"],
+                            "headcount": heads,
+                        }
+                    )
+                if draw(st.booleans()):
+                    adjustments.append(
+                        {"neighbourhood_id": nid, "factor": draw(st.floats(0.9, 1.2))}
+                    )
+    place_ids = [p["place_id"] for p in places]
+    segment_ids = [s["segment_id"] for s in segments]
+
+    # Providers: system-wide ones serve every place and segment (so places can always reach
+    # target); local ones serve one place and some segments with modest baselines.
+    growth = draw(st.floats(0.0, 0.08))
+    floor = draw(st.floats(-0.02, 0.0)) if draw(st.booleans()) else 0.0
+    cap = growth + draw(st.floats(0.02, 0.2))
+    pot_before = draw(st.integers(50_000_000, 5_000_000_000))  # last year's money, pence
+    n_wide = draw(st.integers(1, 3))
+    local_places = draw(st.lists(st.sampled_from(place_ids), max_size=3))
+    providers: list[dict[str, Any]] = []
+    shares = [draw(st.floats(0.2, 1.0)) for _ in range(n_wide)]
+    local_share = 0.04 * len(local_places)
+    for k in range(n_wide):
+        providers.append(
+            {
+                "provider_id": f"W{k}",
+                "kind": KINDS[k % len(KINDS)],
+                "place_ids": place_ids,
+                "segment_ids": segment_ids,
+                "baseline_pence": int(pot_before * (1 - local_share) * shares[k] / sum(shares)),
+            }
+        )
+    weights = {seg["segment_id"]: seg["cost_weight"] for seg in segments}
+    factor = {a["neighbourhood_id"]: a["factor"] for a in adjustments}
+    place_of = {n["neighbourhood_id"]: n["place_id"] for n in neighbourhoods}
+    place_wp = dict.fromkeys(place_ids, 0.0)
+    for row in populations:
+        nid = row["neighbourhood_id"]
+        place_wp[place_of[nid]] += (
+            row["headcount"] * weights[row["segment_id"]] * factor.get(nid, 1.0)
+        )
+    total_wp = sum(place_wp.values())
+    for k, place_id in enumerate(local_places):
+        # Local floors stay well inside the place's fair share, so targets stay reachable.
+        room = 0.3 * place_wp[place_id] / total_wp / local_places.count(place_id)
+        segs = draw(
+            st.lists(st.sampled_from(segment_ids), min_size=1, max_size=n_segments, unique=True)
+        )
+        providers.append(
+            {
+                "provider_id": f"L{k}",
+                "kind": draw(st.sampled_from(KINDS)),
+                "place_ids": [place_id],
+                "segment_ids": segs,
+                "baseline_pence": int(pot_before * min(0.04, room)),
+            }
+        )
+    fenced_amount = int(providers[0]["baseline_pence"] * draw(st.floats(0.0, 1.0)))
+    baseline_total = sum(p["baseline_pence"] for p in providers)
+    pot = int(baseline_total * (1 + growth))
+    for p in providers:
+        if draw(st.booleans()):
+            p["capacity_pence"] = int(p["baseline_pence"] * (1 + cap) + draw(st.integers(0, 10**6)))
+        if with_mip and draw(st.booleans()):
+            p["fixed_costs_pence"] = int(
+                p["baseline_pence"] * (1 + floor) * draw(st.floats(0.0, 0.9))
+            )
+
+    # Funders: a first unrestricted one, maybe a ring-fenced one for the wide providers.
+    reserve_share = draw(st.floats(0.0, 0.02))
+    gross = int(pot / (1 - reserve_share)) + 1
+    funders = [{"funder_id": "F0", "kind": "nhs_allocation", "amount_pence": gross - fenced_amount}]
+    ring_fences = []
+    if fenced_amount:
+        funders.append({"funder_id": "F1", "kind": "social_care", "amount_pence": fenced_amount})
+        ring_fences.append({"ringfence_id": "RF1", "funder_id": "F1", "provider_ids": ["W0"]})
+
+    schemes = []
+    if with_mip:
+        for j in range(draw(st.integers(0, 2))):
+            schemes.append(
+                {
+                    "scheme_id": f"X{j}",
+                    "provider_id": "W0",
+                    "place_id": draw(st.sampled_from(place_ids)),
+                    "segment_id": draw(st.sampled_from(segment_ids)),
+                    "cost_per_unit_pence": draw(st.integers(10_000, max(10_001, pot // 200))),
+                    "value_per_unit": draw(st.floats(0.0, 50.0)),
+                    "max_units": draw(st.integers(1, 3)),
+                }
+            )
+    curves = []
+    for seg in segment_ids:
+        if draw(st.booleans()):
+            first = draw(st.integers(1_000, 200_000))
+            value = draw(st.floats(0.001, 0.2))
+            # Concave: the second piece is twice as wide and at most twice the first's rise.
+            second = value * draw(st.floats(1.0, 2.9))
+            curves.append(
+                {
+                    "segment_id": seg,
+                    "provider_kind": draw(st.sampled_from(KINDS)),
+                    "points": [
+                        {"spend_per_head_pence": first, "value_per_head": value},
+                        {"spend_per_head_pence": first * 3, "value_per_head": second},
+                    ],
+                }
+            )
+    fair_shares = [{"rule_id": "converge", "level": "place", "form": "converge"}]
+    if draw(st.booleans()):
+        fair_shares.append(
+            {
+                "rule_id": "band",
+                "level": "place",
+                "form": "band",
+                "band_share": draw(st.floats(0.01, 0.2)),
+            }
+        )
+    document = {
+        "scenario_id": "generated",
+        "systems": systems,
+        "places": places,
+        "neighbourhoods": neighbourhoods,
+        "segments": segments,
+        "populations": populations,
+        "local_adjustments": adjustments,
+        "funders": funders,
+        "ring_fences": ring_fences,
+        "reserve": {"share": reserve_share},
+        "providers": providers,
+        "schemes": schemes,
+        "pace_of_change": [
+            {
+                "rule_id": "pace",
+                "level": "provider",
+                "floor_growth_share": floor,
+                "cap_growth_share": cap,
+            }
+        ],
+        "fair_shares": fair_shares,
+        "value_curves": curves,
+    }
+    return Scenario.model_validate(document)

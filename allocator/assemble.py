@@ -308,7 +308,9 @@ def _cell_lines(f: Formulation, plan: PencePlan) -> list[CellLine]:
     sid = np.array(a.segment_ids, dtype=object)[s[cell]]
     return [
         # Built without re-validation: national results have hundreds of thousands of cells.
-        CellLine.model_construct(provider_id=x, neighbourhood_id=y, segment_id=z, budget_pence=int(v))
+        CellLine.model_construct(
+            provider_id=x, neighbourhood_id=y, segment_id=z, budget_pence=int(v)
+        )
         for x, y, z, v in zip(pid, nid, sid, plan.cell_neighbourhood_pence, strict=True)
     ]
 

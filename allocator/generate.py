@@ -292,14 +292,14 @@ def ring_fences(funders: list[Doc], seg_ids: list[str]) -> list[Doc]:
     """Each funder's ring-fence by provider kind (`FUNDERS`); the BCF also by segment."""
     fences = []
     for f in funders:
-        kinds = FUNDERS[f["funder_id"]][2]
+        kinds = FUNDERS[f["funder_id"]][2] if f["funder_id"] in FUNDERS else ()
         if not kinds:
             continue
         fence: Doc = {"ringfence_id": f"{f['funder_id']}-fence", "funder_id": f["funder_id"]}
         fence["name"] = f"{f['name']} funds only {' and '.join(kinds)}".replace("_", " ")
         fence["provider_kinds"] = list(kinds)
-        if f["funder_id"] == "BCF":
-            fence["segment_ids"] = [s for s in BCF_SEGMENTS if s in seg_ids]
+        if f["funder_id"] == "BCF" and set(BCF_SEGMENTS) <= set(seg_ids):
+            fence["segment_ids"] = list(BCF_SEGMENTS)
             fence["name"] += " for disability, limited reserve and frailty"
         fences.append(fence)
     return fences
@@ -375,11 +375,32 @@ def _people(hood_ids: list[str], seg_ids: list[str], heads: FloatArray, adjust: 
     }
 
 
-def _split(rng: np.random.Generator, total: int, parts: int, shape: float) -> IntArray:
-    """`total` split into `parts` counts ≥ 1 with gamma-weighted variation."""
-    weights = rng.gamma(shape, size=parts)
-    extra = rng.multinomial(total - parts, weights / weights.sum())
-    return (1 + extra).astype(np.int64)
+def _split(rng: np.random.Generator, total: int, parts: int, minimum: int = 1) -> IntArray:
+    """`total` split into `parts` counts ≥ `minimum`, with gamma-weighted variation."""
+    weights = rng.gamma(4.0, size=parts)
+    extra = rng.multinomial(total - parts * minimum, weights / weights.sum())
+    return (minimum + extra).astype(np.int64)
+
+
+def _geography(
+    rng: np.random.Generator, n_sys: int, n_places: int, n_hoods: int
+) -> tuple[IntArray, IntArray]:
+    """Each place's system and each neighbourhood's place (positions), exact totals.
+
+    Systems differ in size about as ICBs do (the smallest ≈ 40% of the average);
+    bigger systems get more places, and every place at least one neighbourhood.
+    """
+    per_system = _split(rng, n_hoods, n_sys, max(1, int(0.4 * n_hoods / n_sys)))
+    quota = per_system * n_places / n_hoods
+    places = np.clip(np.floor(quota), 1, per_system).astype(np.int64)
+    while places.sum() < n_places:
+        places[np.argmax(np.where(places < per_system, quota - places, -np.inf))] += 1
+    while places.sum() > n_places:
+        places[np.argmax(np.where(places > 1, places - quota, -np.inf))] -= 1
+    hoods = np.concatenate(
+        [_split(rng, int(h), int(p)) for h, p in zip(per_system, places, strict=True)]
+    )
+    return np.repeat(np.arange(n_sys), places), np.repeat(np.arange(n_places), hoods)
 
 
 def generate_scenario(size: SizeName | GeneratorConfig, seed: int | None = None) -> Scenario:
@@ -389,9 +410,8 @@ def generate_scenario(size: SizeName | GeneratorConfig, seed: int | None = None)
     rng = np.random.default_rng(seed)
     n_sys = config.systems
     n_places = max(n_sys, round(n_sys * config.places_per_system))
-    place_system = np.repeat(np.arange(n_sys), _split(rng, n_places, n_sys, 3.0))
     n_hoods = max(n_places, round(n_places * config.neighbourhoods_per_place))
-    hood_place = np.repeat(np.arange(n_places), _split(rng, n_hoods, n_places, 4.0))
+    place_system, hood_place = _geography(rng, n_sys, n_places, n_hoods)
     segments = segment_table(config.segments)
     seg_ids = [s[0] for s in segments]
     pop = np.clip(rng.lognormal(math.log(40_000), 0.18, n_hoods), 25_000, 70_000).round()
@@ -564,25 +584,25 @@ RW_PLACES = (  # id, name, market forces factor, neighbourhoods: (name, thousand
         ("Upper Dale", 46, 0.88, 1.0), ("Shireoak", 45, 0.85, 1.0), ("Brookfield", 45, 0.83, 1.0))),
 )
 RW_PLACE_HISTORY = {"NB": 0.955, "EM": 1.0, "WV": 1.095}  # last year's share ÷ fair share
-GP, SC = ("capitated",), ("capitated",)
+CAP = ("capitated",)
 RW_PROVIDERS = (  # id, name, kind, places, segments, baseline, payment, capacity, fixed costs, risk appetite (£m)
     ("NTH", "Northbridge Teaching Hospitals NHS FT", "acute", ALL, ALL, 815.0, ("blended", 0.85, 1_800, 0.2), 890.0, 600.0, 12.0),
     ("EWH", "Eastmoor and Westvale Hospitals NHS Trust", "acute", ("EM", "WV"), (*DGH, "stable_disability", "end_of_life"), 510.0, ("blended", 0.80, 3_000, 1.0), 555.0, 360.0, 8.0),
     ("REC", "Riverside Elective Centre (independent sector)", "acute", ALL, ELECTIVE, 45.0, ("activity", 2_900, 16_800), None, 20.0, 1.0),
     ("TCH", "Tri-Borough Community Health NHS Trust", "community", ALL, CHS, 262.0, ("block", 269.86), None, 0.0, 4.0),
-    ("TMH", "Tri-Borough Mental Health NHS FT", "mental_health", ALL, MH, 300.0, GP, 330.0, 0.0, 5.0),
-    ("GP-NB", "Northbridge general practice and neighbourhood teams", "general_practice", ("NB",), ALL, 96.0, GP, 106.0, 0.0, 1.0),
-    ("GP-EM", "Eastmoor general practice and neighbourhood teams", "general_practice", ("EM",), ALL, 80.0, GP, 88.0, 0.0, 1.0),
-    ("GP-WV", "Westvale general practice and neighbourhood teams", "general_practice", ("WV",), ALL, 58.0, GP, 64.0, 0.0, 1.0),
-    ("ASC-NB", "Northbridge City Council adult social care", "social_care", ("NB",), ASC, 186.0, SC, 204.0, 0.0, 3.0),
-    ("ASC-EM", "Eastmoor Borough Council adult social care", "social_care", ("EM",), ASC, 150.0, SC, 165.0, 0.0, 3.0),
-    ("ASC-WV", "Westvale County Council adult social care", "social_care", ("WV",), ASC, 115.0, SC, 127.0, 0.0, 2.0),
-    ("VSA", "Tri-Borough Voluntary Sector Alliance", "voluntary", ALL, VCSE, 14.0, GP, 16.0, 6.0, 0.3),
+    ("TMH", "Tri-Borough Mental Health NHS FT", "mental_health", ALL, MH, 300.0, CAP, 330.0, 0.0, 5.0),
+    ("GP-NB", "Northbridge general practice and neighbourhood teams", "general_practice", ("NB",), ALL, 96.0, CAP, 106.0, 0.0, 1.0),
+    ("GP-EM", "Eastmoor general practice and neighbourhood teams", "general_practice", ("EM",), ALL, 80.0, CAP, 88.0, 0.0, 1.0),
+    ("GP-WV", "Westvale general practice and neighbourhood teams", "general_practice", ("WV",), ALL, 58.0, CAP, 64.0, 0.0, 1.0),
+    ("ASC-NB", "Northbridge City Council adult social care", "social_care", ("NB",), ASC, 186.0, CAP, 204.0, 0.0, 3.0),
+    ("ASC-EM", "Eastmoor Borough Council adult social care", "social_care", ("EM",), ASC, 150.0, CAP, 165.0, 0.0, 3.0),
+    ("ASC-WV", "Westvale County Council adult social care", "social_care", ("WV",), ASC, 115.0, CAP, 127.0, 0.0, 2.0),
+    ("VSA", "Tri-Borough Voluntary Sector Alliance", "voluntary", ALL, VCSE, 14.0, CAP, 16.0, 6.0, 0.3),
     ("WCS", "Westvale Carers' Support", "voluntary", ("WV",), ("stable_disability", "frailty"), 0.39, ("activity", 150, 3_000), None, 0.0, 0.0),
     ("SHH", "St Hilda's Hospice", "hospice", ALL, ("limited_reserve", "end_of_life"), 9.2, ("block", None), None, 7.0, 0.3),
-    ("RAS", "Regional Ambulance Service NHS Trust (Tri-Borough share)", "ambulance", ALL, AMB, 64.0, GP, 70.0, 0.0, 1.5),
-    ("PHS", "Councils' public health services", "public_health", ALL, PHS, 58.5, GP, 64.0, 0.0, 0.5),
-    ("MED", "Medicines and prescribing (community pharmacy)", "other", ALL, MEDS, 200.0, GP, 220.0, 0.0, 4.0),
+    ("RAS", "Regional Ambulance Service NHS Trust (Tri-Borough share)", "ambulance", ALL, AMB, 64.0, CAP, 70.0, 0.0, 1.5),
+    ("PHS", "Councils' public health services", "public_health", ALL, PHS, 58.5, CAP, 64.0, 0.0, 0.5),
+    ("MED", "Medicines and prescribing (community pharmacy)", "other", ALL, MEDS, 200.0, CAP, 220.0, 0.0, 4.0),
 )
 RW_FUNDERS = (  # id, name, £m this year
     ("ICB", "NHS Tri-Borough ICB core allocation", 2_310.0),
@@ -694,7 +714,7 @@ def realistic_scenario() -> Scenario:
                            for i, h in zip(hood_ids, hoods, strict=True)],
         "segments": [{"segment_id": s[0], "name": s[1], "cost_weight": s[2]} for s in segments],
         "funders": funders,
-        "ring_fences": ring_fences([{**f, "funder_id": f["funder_id"].replace("ICB", "NHS")} for f in funders], seg_ids),
+        "ring_fences": ring_fences(funders, seg_ids),
         "providers": providers,
         "value_curves": value_curves(providers, heads, hood_place, place_ids, segments, expected),
         **RW_RULES,

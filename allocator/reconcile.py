@@ -50,8 +50,12 @@ def round_grouped(values: NumArray, group: NumArray, totals: NumArray) -> IntArr
     bump = np.zeros(values.size, dtype=np.int64)
     need = deficit[group[order]]
     size = np.bincount(group, minlength=totals.size)[group[order]]
-    from_end = size - 1 - rank  # pennies taken back (solver noise only) come off the smallest fractions
-    bump[order] = np.where(need >= 0, (rank < need).astype(np.int64), -(from_end < -need).astype(np.int64))
+    from_end = (
+        size - 1 - rank
+    )  # pennies taken back (solver noise only) come off the smallest fractions
+    bump[order] = np.where(
+        need >= 0, (rank < need).astype(np.int64), -(from_end < -need).astype(np.int64)
+    )
     out: IntArray = base + bump
     return out
 
@@ -91,11 +95,16 @@ def controlled_round(
     fractional = frac > 0
     # Up: round an entry up (preferring large fractions); beyond: a further penny, or down below floor.
     up = flow.add_arcs_with_capacity_and_unit_cost(
-        row, cols, np.ones(values.size, dtype=np.int64),
+        row,
+        cols,
+        np.ones(values.size, dtype=np.int64),
         np.where(fractional, np.rint(_PREFER * (1.0 - frac)), _AVOID).astype(np.int64),
     )
     more = flow.add_arcs_with_capacity_and_unit_cost(
-        row, cols, np.full(values.size, 10**12, dtype=np.int64), np.full(values.size, _AVOID, dtype=np.int64)
+        row,
+        cols,
+        np.full(values.size, 10**12, dtype=np.int64),
+        np.full(values.size, _AVOID, dtype=np.int64),
     )
     down = flow.add_arcs_with_capacity_and_unit_cost(
         cols, row, base, np.full(values.size, _AVOID, dtype=np.int64)
@@ -113,10 +122,18 @@ def controlled_round(
         high = np.ceil(col_value - 1e-9).astype(np.int64) - col_base
         heads = np.full(n_cols, sink)
         tails = n_rows + np.arange(n_cols)
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, np.maximum(low, 0), np.full(n_cols, -_OUTSIDE))
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, np.maximum(high - np.maximum(low, 0), 0), np.zeros(n_cols, dtype=np.int64))
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, np.full(n_cols, 10**12), np.full(n_cols, _OUTSIDE))
-        flow.add_arcs_with_capacity_and_unit_cost(heads, tails, np.full(n_cols, 10**12), np.full(n_cols, _OUTSIDE))
+        flow.add_arcs_with_capacity_and_unit_cost(
+            tails, heads, np.maximum(low, 0), np.full(n_cols, -_OUTSIDE)
+        )
+        flow.add_arcs_with_capacity_and_unit_cost(
+            tails, heads, np.maximum(high - np.maximum(low, 0), 0), np.zeros(n_cols, dtype=np.int64)
+        )
+        flow.add_arcs_with_capacity_and_unit_cost(
+            tails, heads, np.full(n_cols, 10**12), np.full(n_cols, _OUTSIDE)
+        )
+        flow.add_arcs_with_capacity_and_unit_cost(
+            heads, tails, np.full(n_cols, 10**12), np.full(n_cols, _OUTSIDE)
+        )
     flow.set_nodes_supplies(nodes, supplies)
     if flow.solve() != flow.OPTIMAL:
         raise ValueError("the table cannot be rounded to its totals")

@@ -87,7 +87,14 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
         dtype=np.int64,
     )
     sel = np.flatnonzero(valid)
-    flow_int = controlled_round(flow_lp[sel], funder[sel], pos[sel], allocated, ps_int)
+    try:
+        flow_int = controlled_round(flow_lp[sel], funder[sel], pos[sel], allocated, ps_int)
+    except ValueError:
+        # A less precise solver can leave pence of drift that no table with both totals fits:
+        # keep every funder exact and let the provider-segment totals follow the flows.
+        flow_int = controlled_round(flow_lp[sel], funder[sel], pos[sel], allocated)
+        ps_int = np.bincount(pos[sel], weights=flow_int, minlength=keys.size).astype(np.int64)
+        provider_int = np.bincount(ps_provider, weights=ps_int, minlength=n_p).astype(np.int64)
 
     # Provider-segment money (less schemes) by place: place totals stay within the floor and
     # ceiling of their solver values. Then each cell is shared by its place's neighbourhoods.

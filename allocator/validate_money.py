@@ -231,6 +231,12 @@ def check_provider_capacity(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEX
         cap = provider.capacity_pence
         name = provider.provider_id
         fixed = provider.fixed_costs_pence
+        # Where the block amount comes from: the payment's amount, else the baseline.
+        block_at = (
+            (*at, "payment", "amount_pence")
+            if getattr(provider.payment, "amount_pence", None) is not None
+            else (*at, "baseline_pence")
+        )
         if cap is not None and cap < fixed:
             why = (
                 f"; infeasible as it stands, since its commitments ({c.need()[1]}) force it "
@@ -257,7 +263,7 @@ def check_provider_capacity(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEX
             if cap is not None and c.block_pence > cap:
                 issues.append(
                     warning_issue(
-                        (*at, "payment", "amount_pence"),
+                        block_at,
                         INFEASIBLE + f"provider {name}'s block payment {gbp(c.block_pence)} "
                         f"is above its capacity {gbp(cap)}",
                     )
@@ -265,7 +271,7 @@ def check_provider_capacity(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEX
             if 0 < c.block_pence < fixed:
                 issues.append(
                     warning_issue(
-                        (*at, "payment", "amount_pence"),
+                        block_at,
                         INFEASIBLE + f"provider {name}'s block payment {gbp(c.block_pence)} "
                         f"is below its fixed costs {gbp(fixed)}",
                     )
@@ -275,7 +281,7 @@ def check_provider_capacity(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEX
         if c.block_pence is not None and committed > c.block_pence:
             issues.append(
                 warning_issue(
-                    (*at, "payment", "amount_pence"),
+                    block_at,
                     INFEASIBLE + f"provider {name} receives {what}, more than its block "
                     f"payment {gbp(c.block_pence)}",
                 )

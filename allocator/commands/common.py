@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -12,6 +13,11 @@ from allocator.errors import AllocatorError
 from models import Scenario
 
 err = Console(stderr=True)
+
+
+def make_console() -> Console:
+    """A console as wide as the terminal, or wide enough for tables when output is piped."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def gbp(pence: int | float) -> str:

@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from allocator.commands.common import fail, gbp, load_or_exit, pct
+from allocator.commands.common import fail, gbp, load_or_exit, make_console, pct
 from allocator.errors import AllocatorError
 from models import Scenario
 from models.comparison import Comparison
 from models.results import AllocationResult
 
-console = Console()
+console = make_console()
 
 
 def _result_or_scenario(

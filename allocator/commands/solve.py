@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from allocator.commands.common import fail, gbp, load_or_exit, pct
+from allocator.commands.common import fail, gbp, load_or_exit, make_console, pct
 from models.results import AllocationResult
 
-console = Console()
+console = make_console()
 
 
 def solve(

@@ -34,9 +34,22 @@ def where(issue: Issue) -> str:
     return " · ".join(parts) or "the file"
 
 
+def _reading_order(issues: list[Issue]) -> list[Issue]:
+    """Workbook issues sheet by sheet, row by row (stable: JSON issues keep their order)."""
+    from allocator.io.excel_layout import README_SHEET, SCENARIO_SHEET, SHEETS
+
+    rank = {
+        name: i for i, name in enumerate((README_SHEET, SCENARIO_SHEET, *(s.name for s in SHEETS)))
+    }
+    return sorted(
+        issues,
+        key=lambda i: (-1, 0) if i.sheet is None else (rank.get(i.sheet, len(rank)), i.row or 0),
+    )
+
+
 def _print_issues(console: Console, title: str, issues: list[Issue], style: str) -> None:
     console.print(f"[{style}]{escape(title)}[/{style}]")
-    for number, issue in enumerate(issues, start=1):
+    for number, issue in enumerate(_reading_order(issues), start=1):
         console.print(f"  {number:>3}. [bold]{escape(where(issue))}[/bold]")
         console.print(f"       {escape(issue.message)}")
 

@@ -149,7 +149,7 @@ def _relax_pace(s: Scenario, r: Relaxation, amount: int) -> Scenario:
     rule = next(p for p in s.pace_of_change if p.rule_id == rule_id)
     if rule.level is UnitLevel.PROVIDER:
         provider = next(p for p in s.providers if p.provider_id == r.unit_id)
-        base = max(provider.baseline_pence, 1)
+        provider_base = max(provider.baseline_pence, 1)
         others = rule.provider_ids or tuple(p.provider_id for p in s.providers)
         kept = rule.model_copy(
             update={"provider_ids": tuple(p for p in others if p != provider.provider_id)}
@@ -160,13 +160,13 @@ def _relax_pace(s: Scenario, r: Relaxation, amount: int) -> Scenario:
                 "provider_ids": (provider.provider_id,),
             }
         )
-        own = _shift(own, kind, amount / base)
+        own = _shift(own, kind, amount / provider_base)
         rules = [kept, own] if kept.provider_ids else [own]
         pace = tuple(x for p in s.pace_of_change for x in (rules if p.rule_id == rule_id else [p]))
         return s.model_copy(update={"pace_of_change": pace})
     # Place rules apply to every place: move the rule by what this place needs, with headroom,
     # since the bound is (1 + growth) × baseline (floor, cap) or a point between baseline and target.
-    bound = max(abs(r.bound_pence or 0), 1)
+    bound = float(max(abs(r.bound_pence or 0), 1))
     growth = rule.floor_growth_share if kind == "floor" else rule.cap_growth_share
     base = (
         bound / max(1e-9, 1.0 + (growth or 0.0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from allocator.backends.base import SolveOptions, TerminationReason
 from allocator.explain.shadow import fix_integers, with_funder_increase
@@ -40,7 +41,9 @@ def _headline_value(
     return None
 
 
-def _extent(value_at: Callable[[float], float | None], base: float, slope: float, first_step: float) -> float:
+def _extent(
+    value_at: Callable[[float], float | None], base: float, slope: float, first_step: float
+) -> float:
     """Largest step (in £) along which the value keeps moving at ``slope`` per £."""
 
     def holds(step: float) -> bool:
@@ -93,7 +96,9 @@ def rule_ranges(
         relax_sign = -1.0 if at_lower else 1.0
         price = line.shadow_price or 0.0  # value per £ relaxed
 
-        def value_at(step_gbp: float, sign: float, row: int = r.row, lower: bool = r.at_lower) -> float | None:
+        def value_at(
+            step_gbp: float, sign: float, row: int = r.row, lower: bool = r.at_lower
+        ) -> float | None:
             shift = sign * step_gbp / GBP_PER_UNIT
             lo, hi = program.row_lo.copy(), program.row_hi.copy()
             if lower:
@@ -106,10 +111,14 @@ def rule_ranges(
             return _headline_value(moved, backend, options, stage, x)
 
         first = max(abs(bound_units) * GBP_PER_UNIT * 0.001, 1_000.0)
-        relax = _extent(lambda g, s=relax_sign: value_at(g, s), base, price, first)
-        tighten = _extent(lambda g, s=-relax_sign: value_at(g, s), base, -price, first)
+        relax = _extent(partial(value_at, sign=relax_sign), base, price, first)
+        tighten = _extent(partial(value_at, sign=-relax_sign), base, -price, first)
         bound_gbp = float(bound_units * GBP_PER_UNIT)
-        low, high = (bound_gbp - relax, bound_gbp + tighten) if at_lower else (bound_gbp - tighten, bound_gbp + relax)
+        low, high = (
+            (bound_gbp - relax, bound_gbp + tighten)
+            if at_lower
+            else (bound_gbp - tighten, bound_gbp + relax)
+        )
         out[k] = line.model_copy(update={"valid_from_gbp": low, "valid_to_gbp": high})
     return out
 
@@ -131,18 +140,29 @@ def pool_ranges(
         if marginal.value_per_gbp is None:
             out.append(marginal)
             continue
-        funder = next(x for x in f.scenario.funders if x.funder_id == marginal.funder_id)
+        funder = next(item for item in f.scenario.funders if item.funder_id == marginal.funder_id)
 
-        def value_at(step_gbp: float, sign: float, funder_id: str = funder.funder_id) -> float | None:
-            pence = int(round(sign * step_gbp * 100))
+        def value_at(
+            step_gbp: float, sign: float, funder_id: str = funder.funder_id
+        ) -> float | None:
+            pence = round(sign * step_gbp * 100)
             moved = formulate(with_funder_increase(f.scenario, funder_id, pence))
             return _headline_value(moved, backend, options, stage, x)
 
         first = max(funder.amount_pence / 100 * 0.001, 1_000.0)
         up = _extent(lambda g: value_at(g, 1.0), base, marginal.value_per_gbp, first)
-        down = _extent(lambda g: value_at(g, -1.0), base, -marginal.value_per_gbp, min(first, funder.amount_pence / 100))
+        down = _extent(
+            lambda g: value_at(g, -1.0),
+            base,
+            -marginal.value_per_gbp,
+            min(first, funder.amount_pence / 100),
+        )
         amount = funder.amount_pence / 100
-        out.append(marginal.model_copy(update={"valid_from_gbp": amount - down, "valid_to_gbp": amount + up}))
+        out.append(
+            marginal.model_copy(
+                update={"valid_from_gbp": amount - down, "valid_to_gbp": amount + up}
+            )
+        )
     return out
 
 

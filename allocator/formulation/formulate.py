@@ -697,7 +697,9 @@ class _Build:
         group_kind = np.searchsorted(kinds, group_kind_ids)
         known = np.isin(group_kind_ids, kinds)
         groups = np.flatnonzero(known)
-        lookup[(group_place[groups] * n_s + group_segment[groups]) * n_k + group_kind[groups]] = groups
+        lookup[(group_place[groups] * n_s + group_segment[groups]) * n_k + group_kind[groups]] = (
+            groups
+        )
         cell_group = lookup[(a.cell_place * n_s + c_segment) * n_k + kind_code[c_provider]]
         fed = np.flatnonzero(cell_group >= 0)
         expr = b.selector(pieces, np.arange(pieces.size), 1.0, len(rows), pg) + b.selector(

@@ -47,23 +47,17 @@ def readme_lines() -> list[tuple[str, bool]]:
     lines += [(text, index == 0) for index, text in enumerate(INTRO)]
     lines.append(("", False))
     lines.append(("Sheet: Scenario", True))
-    lines.append(
-        (
-            "Settings of the whole scenario, one per row: fill the Value column. Keys: "
-            + "; ".join(f"{s.key} ({_units(s.kind)})" for s in SETTINGS),
-            False,
-        )
-    )
+    lines.append(("Settings of the whole scenario, one per row: fill the Value column.", False))
+    for s in SETTINGS:
+        lines.append((f"    {s.label} [{_units(s.kind)}]: {s.comment}", False))
     for sheet in SHEETS:
         lines.append(("", False))
         need = " (required: at least one row)" if sheet.required else " (optional)"
         lines.append((f"Sheet: {sheet.name}{need}", True))
         lines.append((sheet.purpose, False))
-        columns = "; ".join(
-            f"{c.header} [{_units(c.kind)}{', required' if c.required else ''}]: {c.comment}"
-            for c in sheet.columns
-        )
-        lines.append(("Columns: " + columns, False))
+        for c in sheet.columns:
+            need = ", required" if c.required else ""
+            lines.append((f"    {c.header} [{_units(c.kind)}{need}]: {c.comment}", False))
         if sheet.example:
             pairs = ", ".join(
                 f"{c.header} = {v}" for c, v in zip(sheet.columns, sheet.example, strict=False) if v

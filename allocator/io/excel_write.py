@@ -8,6 +8,7 @@ reading them back gives exactly the same float.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel
 
 from allocator.errors import Issue, ScenarioInvalid
 from allocator.io.excel_layout import (
@@ -60,8 +62,12 @@ class _ExactNumber:
 
 
 def _survives(number: float) -> bool:
-    """Does openpyxl's 16-significant-digit text of ``number`` read back as ``number``?"""
-    return float(f"{number:.16g}") == number
+    """Does openpyxl's 16-significant-digit text of ``number`` read back as ``number``?
+
+    Negative zero does not: "-0" reads back as the integer 0 (and changes the content hash).
+    """
+    negative_zero = number == 0 and math.copysign(1.0, number) < 0
+    return not negative_zero and float(f"{number:.16g}") == number
 
 
 def _put_number(cell: Any, value: float | int | Decimal) -> None:
@@ -198,18 +204,31 @@ def sheet_rows(
             yield ("outturn", "segment_overrides", j), item
 
 
+def default_settings() -> dict[str, Any]:
+    """The scenario-level settings a blank template starts with: the schema's defaults."""
+    out: dict[str, Any] = {}
+    for name, info in Scenario.model_fields.items():
+        if info.is_required():
+            continue
+        value = info.get_default(call_default_factory=True)
+        if isinstance(value, BaseModel):
+            value = value.model_dump(mode="json")
+        if not isinstance(value, tuple):
+            out[name] = value
+    return out
+
+
 def _scenario_sheet(ws: Worksheet, scenario: Scenario | None) -> None:
     _header(ws, SETTING_COLUMNS)
     ws.column_dimensions["C"].number_format = "General"
-    doc = scenario.model_dump(mode="json") if scenario is not None else {}
+    doc = scenario.model_dump(mode="json") if scenario is not None else default_settings()
     for number, setting in enumerate(SETTINGS, start=2):
         _put_text(ws.cell(row=number, column=1), setting.key, ())
         _put_text(ws.cell(row=number, column=2), setting.label, ())
         _put_text(ws.cell(row=number, column=4), setting.comment, ())
-        if scenario is not None:
-            put_value(
-                ws.cell(row=number, column=3), setting.kind, _dig(doc, setting.path), setting.path
-            )
+        put_value(
+            ws.cell(row=number, column=3), setting.kind, _dig(doc, setting.path), setting.path
+        )
         validation = _validation(setting)
         if validation is not None:
             _explain(validation, setting.comment)

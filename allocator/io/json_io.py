@@ -65,19 +65,25 @@ def _clean(node: Any, loc: tuple[str | int, ...], issues: list[Issue]) -> Any:
     return node
 
 
+_FAILED = object()
+
+
 def parse_json_text(text: str) -> tuple[object, list[Issue]]:
-    """The JSON document and the issues found reading it (syntax, non-finite, repeated keys)."""
+    """The JSON document and the issues found reading it (syntax, non-finite, repeated keys).
+
+    When the text is not JSON at all the document is ``_FAILED`` and the one issue says why.
+    """
     try:
         raw = json.loads(
             text, parse_constant=_NonFinite, parse_float=_parse_float, object_pairs_hook=_object
         )
     except json.JSONDecodeError as err:
         message = f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        return None, [Issue(loc=(), message=message)]
+        return _FAILED, [Issue(loc=(), message=message)]
     except RecursionError:
-        return None, [Issue(loc=(), message="not valid JSON: nested too deeply")]
+        return _FAILED, [Issue(loc=(), message="not valid JSON: nested too deeply")]
     except ValueError as err:  # e.g. an integer literal with thousands of digits
-        return None, [Issue(loc=(), message=f"not valid JSON: {err}")]
+        return _FAILED, [Issue(loc=(), message=f"not valid JSON: {err}")]
     issues: list[Issue] = []
     return _clean(raw, (), issues), issues
 
@@ -85,7 +91,7 @@ def parse_json_text(text: str) -> tuple[object, list[Issue]]:
 def read_json_text(text: str) -> tuple[Scenario | None, list[Issue]]:
     """A scenario from JSON text, with every issue (the scenario is None if any blocks)."""
     document, issues = parse_json_text(text)
-    if document is None:
+    if document is _FAILED:
         return None, issues
     scenario, more = parse_document(document, reported=issues)
     return scenario, issues + more

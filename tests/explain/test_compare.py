@@ -9,7 +9,8 @@ from models import Scenario
 
 def _cut_pot(scenario: Scenario, share: float) -> Scenario:
     funders = tuple(
-        f.model_copy(update={"amount_pence": round(f.amount_pence * (1 - share))}) for f in scenario.funders
+        f.model_copy(update={"amount_pence": round(f.amount_pence * (1 - share))})
+        for f in scenario.funders
     )
     return scenario.model_copy(update={"funders": funders})
 
@@ -21,7 +22,10 @@ def test_pot_cut_comparison_reconciles_and_names_changes(tiny: Scenario) -> None
     assert c.reconciles
     assert c.pot_change_pence == -24_000_000
     providers = {x.unit_id: x for x in c.lines if x.level == "provider"}
-    assert sum(x.change_pence for x in providers.values()) == b.pot.capitated_pence - a.pot.capitated_pence
+    assert (
+        sum(x.change_pence for x in providers.values())
+        == b.pot.capitated_pence - a.pot.capitated_pence
+    )
     assert {i.path for i in c.inputs} == {"funders[NHS].amount_pence", "funders[LA].amount_pence"}
     states = {(r.unit_id, r.change) for r in c.rules}
     assert states  # a 2% cut moves providers off their caps
@@ -30,7 +34,17 @@ def test_pot_cut_comparison_reconciles_and_names_changes(tiny: Scenario) -> None
 
 
 def test_diff_inputs_matches_list_items_by_id() -> None:
-    a = {"providers": [{"provider_id": "X", "baseline_pence": 1}, {"provider_id": "Y", "baseline_pence": 2}]}
-    b = {"providers": [{"provider_id": "Y", "baseline_pence": 3}, {"provider_id": "X", "baseline_pence": 1}]}
+    a = {
+        "providers": [
+            {"provider_id": "X", "baseline_pence": 1},
+            {"provider_id": "Y", "baseline_pence": 2},
+        ]
+    }
+    b = {
+        "providers": [
+            {"provider_id": "Y", "baseline_pence": 3},
+            {"provider_id": "X", "baseline_pence": 1},
+        ]
+    }
     changes = diff_inputs(a, b)
     assert [(c.path, c.a, c.b) for c in changes] == [("providers[Y].baseline_pence", 2, 3)]

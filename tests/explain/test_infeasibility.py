@@ -23,9 +23,14 @@ def test_planted_infeasibility_is_diagnosed_and_fixable(tiny: Scenario, case: st
     report = result.infeasibility
     assert report is not None
     for fragment in expected_rules:
-        assert any(fragment in name for name in report.conflicting_rules), (fragment, report.conflicting_rules)
+        assert any(fragment in name for name in report.conflicting_rules), (
+            fragment,
+            report.conflicting_rules,
+        )
     assert report.least_change, report.summary
-    assert report.least_change_total_pence > 0 or any(r.block == "scheme.required" for r in report.least_change)
+    assert report.least_change_total_pence > 0 or any(
+        r.block == "scheme.required" for r in report.least_change
+    )
     assert "cannot all hold" in report.summary
 
     fixed = apply_relaxations(scenario, report)

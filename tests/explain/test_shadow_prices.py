@@ -29,8 +29,12 @@ def test_binding_caps_carry_hand_derived_shadow_prices(result: AllocationResult)
         assert line.shadow_price > 0  # relaxing a binding rule never loses value
         assert line.shadow_price_unit == "value units per £"
     # Per percentage point of pace: £1 × 1% of the baseline.
-    assert prices["G2"].value_per_percentage_point == pytest.approx(MARGINAL_CARE_VALUE * 50_000, rel=1e-6)
-    assert prices["C"].value_per_percentage_point == pytest.approx(MARGINAL_CARE_VALUE * 20_000, rel=1e-6)
+    assert prices["G2"].value_per_percentage_point == pytest.approx(
+        MARGINAL_CARE_VALUE * 50_000, rel=1e-6
+    )
+    assert prices["C"].value_per_percentage_point == pytest.approx(
+        MARGINAL_CARE_VALUE * 20_000, rel=1e-6
+    )
 
 
 def test_value_of_a_pound_in_the_pool_matches_hand_derivation(result: AllocationResult) -> None:

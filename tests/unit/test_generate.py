@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -272,3 +273,35 @@ def test_written_json_round_trips(tmp_path: Path) -> None:
     write_scenario(s, path)
     assert load_scenario(path).content_hash() == s.content_hash()
     assert load_scenario(REALISTIC).content_hash() == realistic_scenario().content_hash()
+
+
+def _hard_rules_feasible(s: Scenario) -> bool:
+    """Every hard rule of the optimiser's own formulation holds at once (HiGHS via scipy)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    formulate = pytest.importorskip("allocator.formulation.formulate").formulate
+    p = formulate(s).program
+    result = milp(
+        c=np.zeros(p.num_cols),
+        constraints=LinearConstraint(p.a, p.row_lo, p.row_hi),
+        bounds=Bounds(p.col_lo, p.col_hi),
+        integrality=p.is_integer.astype(int),
+        options={"time_limit": 60},
+    )
+    return bool(result.status == 0)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        realistic_scenario,
+        lambda: generate_scenario("system", 0),
+        lambda: generate_scenario("system", 11),
+        lambda: generate_scenario("region", 1),
+        lambda: generate_scenario(GeneratorConfig(systems=3, places_per_system=2, segments=10,
+                                                  providers_per_system=30, schemes_per_system=6)),
+    ],
+    ids=["realistic", "system-0", "system-11", "region-1", "custom"],
+)  # fmt: skip
+def test_formulation_is_feasible(build: Callable[[], Scenario]) -> None:
+    assert _hard_rules_feasible(build())

@@ -117,7 +117,7 @@ def test_unknown_fields_missing_fields_and_versions(tiny_doc: Doc) -> None:
 
 
 def test_one_bad_row_per_table_all_reported_and_no_cascade(tiny_doc: Doc) -> None:
-    tiny_doc["systems"][0]["system_id"] = "bad id"
+    tiny_doc["systems"].append({"system_id": "bad id"})
     tiny_doc["places"][0]["name"] = 5
     tiny_doc["segments"][0]["cost_weight"] = "heavy"
     tiny_doc["populations"][2]["headcount"] = -1
@@ -127,7 +127,7 @@ def test_one_bad_row_per_table_all_reported_and_no_cascade(tiny_doc: Doc) -> Non
     tiny_doc["value_curves"][1]["points"] = []
     scenario, issues = _read(tiny_doc)
     assert scenario is None
-    find(issues, ("systems", 0, "system_id"), "not a valid id")
+    find(issues, ("systems", 1, "system_id"), "not a valid id")
     find(issues, ("places", 0, "name"), "must be text")
     find(issues, ("segments", 0, "cost_weight"), "must be a number")
     find(issues, ("populations", 2, "headcount"), "0 or more")

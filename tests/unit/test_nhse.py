@@ -53,7 +53,7 @@ def test_parse_year(text: str, year: str) -> None:
 
 @pytest.mark.parametrize("text", ["2021", "2022/24", "next year", "2025/26"])
 def test_parse_year_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="year|file"):
+    with pytest.raises(ValueError, match=r"year|file"):
         parse_year(text)
 
 

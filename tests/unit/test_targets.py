@@ -85,3 +85,20 @@ def test_generate_and_import_commands_write_loadable_scenarios(tmp_path: Path) -
     assert result.exit_code == 0
     assert "QE1" in result.output
     assert runner.invoke(app, ["import-nhse", "2019", str(out)]).exit_code == 2
+
+
+def test_targets_table_with_an_allocation(tiny: Scenario) -> None:
+    from rich.console import Console
+
+    from allocator.commands.targets import level_table
+
+    places = compute_targets(ScenarioArrays.from_scenario(tiny)).places
+    table = level_table(
+        "Places", places, {"P1": "Northtown"}, {"P1": 470_400_000, "P2": 600_000_000}
+    )
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "£6,000,000.00" in text
+    assert "+0.00%" in text
+    assert "-14.97%" in text  # (6,000,000 − 7,056,000) ÷ 7,056,000

@@ -117,8 +117,7 @@ BLOCKING_CASES: list[tuple[str, Callable[[Doc], None], tuple[str | int, ...], st
     ("dup provider", _dup("providers"), ("providers", 3, "provider_id"), "duplicate provider id"),
     (
         "dup scheme",
-        _append("schemes", _scheme())
-        and _many(_append("schemes", _scheme()), _append("schemes", _scheme())),
+        _many(_append("schemes", _scheme()), _append("schemes", _scheme())),
         ("schemes", 1, "scheme_id"),
         "duplicate scheme id",
     ),
@@ -448,8 +447,7 @@ BLOCKING_CASES: list[tuple[str, Callable[[Doc], None], tuple[str | int, ...], st
     ),
     (
         "convergence at provider level",
-        _set("pace_of_change", 0, "form", value="convergence")
-        and _many(
+        _many(
             _set("pace_of_change", 0, "form", value="convergence"),
             _set("pace_of_change", 0, "convergence_share", value=0.15),
         ),
@@ -551,7 +549,7 @@ WARNING_CASES: list[tuple[str, Callable[[Doc], None], tuple[str | int, ...], str
             _set("providers", 2, "payment", value={"kind": "block"}),
             _set("providers", 2, "fixed_costs_pence", value=250_000_000),
         ),
-        ("providers", 2, "payment", "amount_pence"),
+        ("providers", 2, "baseline_pence"),
         "below its fixed costs",
     ),
     (

@@ -89,6 +89,15 @@ class OrtoolsBackend:
         reason = STATUS_MAP.get(name, TerminationReason.SOLVER_ERROR)
         if reason is TerminationReason.TIME_LIMIT_FEASIBLE and not program.is_mip:
             reason = TerminationReason.TIME_LIMIT_FEASIBLE
+        if reason is TerminationReason.INFEASIBLE and program.c.any():
+            # GLOP's presolve can say INFEASIBLE for a dual-infeasible (unbounded) LP: if the
+            # constraints alone are satisfiable, the model is unbounded.
+            probe = self.solve(program.with_objective(np.zeros(program.num_cols)), options)
+            if probe.termination.reason is TerminationReason.OPTIMAL:
+                reason, name = (
+                    TerminationReason.UNBOUNDED,
+                    "UNBOUNDED (feasible, objective unbounded)",
+                )
         if not reason.has_solution:
             return failure(reason, name, self.name, seconds)
         x = np.array([v.solution_value() for v in variables], dtype=np.float64)

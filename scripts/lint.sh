@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
-"$BIN/ruff" check allocator api models tests benchmarks
-"$BIN/ruff" format --check allocator api models tests benchmarks
+paths=()
+for path in allocator api models tests benchmarks; do
+    [ -d "$path" ] && paths+=("$path")
+done
+"$BIN/ruff" check "${paths[@]}"
+"$BIN/ruff" format --check "${paths[@]}"
 "$BIN/mypy" allocator models api

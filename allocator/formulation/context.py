@@ -1,0 +1,141 @@
+"""Shared state of one build, and the small helpers every build step uses.
+
+Money in the program is in thousands of pounds (`PENCE_PER_UNIT`), which keeps the
+coefficients of national scenarios well scaled while a solver tolerance of 1e-7 is
+still a hundredth of a penny.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from allocator.arrays import ScenarioArrays
+from allocator.errors import Issue
+from allocator.formulation.builder import Expr, ProgramBuilder, SoftSpec
+from allocator.formulation.index import Block
+from allocator.pool import pot_breakdown
+from allocator.targets import LevelTargets, compute_targets
+from allocator.types import FloatArray, IntArray
+from models import (
+    Scenario,
+    UnitLevel,
+)
+from models.funding import SoftRule
+
+PENCE_PER_UNIT = 100_000  # the program counts money in £ thousands
+# Row blocks that are accounting identities or stage machinery, not rules a user set.
+INTERNAL_PREFIXES = ("conservation.", "stability.", "value.", "fairness.")
+# Elastic mode: £1 of breach of any hard rule costs 1; leaving pooled money unspent costs more,
+# so the diagnosis prefers relaxing the rules that stop it being spent.
+ELASTIC = SoftSpec(1.0, stage="elastic")
+# Conservation rows: "over" is money the pool lacks (raise the pot), "under" money it cannot spend.
+ELASTIC_POOL = SoftSpec(10.0, stage="elastic", over_penalty=1.0)
+
+
+def is_rule_block(name: str) -> bool:
+    return not name.startswith(INTERNAL_PREFIXES)
+
+
+LEVELS = (UnitLevel.SYSTEM, UnitLevel.PLACE, UnitLevel.NEIGHBOURHOOD)
+
+
+def to_units(pence: FloatArray | IntArray | float) -> FloatArray:
+    return np.asarray(pence, dtype=np.float64) / PENCE_PER_UNIT
+
+
+def soft_spec(rule: SoftRule) -> SoftSpec | None:
+    # penalty_per_gbp is in value units per £; the program counts £ thousands.
+    return None if rule.hard else SoftSpec(rule.penalty_per_gbp * 1000.0)
+
+
+class BuildContext:
+    """What the build steps share: the scenario, its arrays, the builder and the blocks added so far."""
+
+    # Set by the build steps, in order (see `formulate`).
+    alloc: Block
+    pass_through: IntArray
+    cell_baseline: FloatArray
+    scheme_cols: Block
+    scheme_provider: IntArray
+    scheme_segment: IntArray
+    scheme_place: IntArray
+    scheme_cost: FloatArray
+    flow: tuple[IntArray, IntArray, IntArray]
+    funding_cols: Block
+    binary_providers: IntArray
+    funded_cols: Block
+    provider_total: Expr
+    unit_total: dict[UnitLevel, Expr]
+    block_providers: IntArray
+    place_baseline: FloatArray
+    fairness_units: list[tuple[UnitLevel, IntArray]]
+    value_groups: pd.DataFrame
+
+    def __init__(self, scenario: Scenario, elastic: bool = False) -> None:
+        self.s = scenario
+        self.elastic = elastic
+        self.a = ScenarioArrays.from_scenario(scenario)
+        self.pot = pot_breakdown(scenario)
+        self.targets = compute_targets(self.a, self.pot.capitated_pence)
+        self.b = ProgramBuilder()
+        self.rule_names: dict[str, list[str]] = {}
+        self.issues: list[Issue] = []
+        self.provider_at = {pid: k for k, pid in enumerate(self.a.provider_ids)}
+        self.segment_at = {sid: k for k, sid in enumerate(self.a.segment_ids)}
+        self.place_at = {pid: k for k, pid in enumerate(self.a.place_ids)}
+        self.funder_at = {fid: k for k, fid in enumerate(self.a.funder_ids)}
+        self.kind_of = np.array(self.a.provider_kind)
+
+    def rows(
+        self,
+        name: str,
+        labels: pd.DataFrame,
+        expr: Expr,
+        lo: FloatArray | float,
+        hi: FloatArray | float,
+        names: list[str] | None,
+        soft: SoftSpec | None = None,
+    ) -> None:
+        if self.elastic and soft is None:
+            if is_rule_block(name):
+                soft = ELASTIC
+            elif name == "conservation.funder":
+                soft = ELASTIC_POOL
+        block = self.b.add_rows(name, labels.reset_index(drop=True), expr, lo, hi, soft)
+        if block is not None and names is not None:
+            self.rule_names[name] = names
+
+    def level_targets(self, level: UnitLevel) -> LevelTargets:
+        return {
+            UnitLevel.SYSTEM: self.targets.systems,
+            UnitLevel.PLACE: self.targets.places,
+            UnitLevel.NEIGHBOURHOOD: self.targets.neighbourhoods,
+        }[level]
+
+    def neighbourhood_margin(self) -> FloatArray:
+        """Pence of rounding headroom per neighbourhood (one per cell it shares)."""
+        _, neighbourhood, _ = self.a.cell_neighbourhoods
+        return np.bincount(neighbourhood, minlength=len(self.a.neighbourhood_ids)).astype(
+            np.float64
+        )
+
+    def provider_name(self, provider_id: str) -> str:
+        provider = self.s.providers[self.provider_at[provider_id]]
+        return provider.name or provider.provider_id
+
+    def place_name(self, place_id: str) -> str:
+        place = self.s.places[self.place_at[place_id]]
+        return place.name or place.place_id
+
+
+def sp_scale_rows(matrix: sp.csr_array, factors: FloatArray) -> sp.csr_array:
+    return sp.csr_array(sp.diags_array(factors) @ matrix)
+
+
+def sp_sum_rows(expr: Expr, group: IntArray, num_groups: int) -> Expr:
+    agg = sp.csr_array(
+        (np.ones(group.size), (group, np.arange(group.size))), shape=(num_groups, group.size)
+    )
+    return Expr(sp.csr_array(agg @ expr.matrix), agg @ expr.constant)

@@ -1,0 +1,126 @@
+"""Level 1 and the cells: allocation columns, funder flows under ring-fences, conservation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from allocator.formulation.context import (
+    BuildContext,
+    to_units,
+)
+
+
+def build_cells(ctx: BuildContext) -> None:
+    a = ctx.a
+    provider, place, segment = a.cells
+    labels = pd.DataFrame(
+        {
+            "provider_id": np.array(a.provider_ids, dtype=object)[provider],
+            "place_id": np.array(a.place_ids, dtype=object)[place],
+            "segment_id": np.array(a.segment_ids, dtype=object)[segment],
+        }
+    )
+    ctx.alloc = ctx.b.add_columns("alloc", labels)
+    # Last year's budget less pass-through, spread over the provider's cells by need.
+    ctx.pass_through = np.zeros(len(a.provider_ids), dtype=np.int64)
+    for funder in ctx.s.funders:
+        for item in funder.pass_through:
+            ctx.pass_through[ctx.provider_at[item.provider_id]] += item.amount_pence
+    base = np.maximum(a.provider_baseline_pence - ctx.pass_through, 0).astype(np.float64)
+    wp = a.cell_wp
+    provider_wp = np.bincount(provider, weights=wp, minlength=len(a.provider_ids))
+    ctx.cell_baseline = (
+        base[provider] * wp / np.where(provider_wp[provider] > 0, provider_wp[provider], 1.0)
+    )
+
+
+def build_funding(ctx: BuildContext) -> None:
+    """Funder -> (provider, segment) flows, only where the funder's ring-fences allow."""
+    a = ctx.a
+    served = a.provider_serves_segment  # (providers, segments)
+    eligible = np.broadcast_to(served, (len(a.funder_ids), *served.shape)).copy()
+    fences: dict[str, list[np.ndarray]] = {}
+    for fence in ctx.s.ring_fences:
+        allowed = served.copy()
+        if fence.segment_ids:
+            seg_ok = np.isin(a.segment_ids, fence.segment_ids)
+            allowed &= seg_ok[None, :]
+        if fence.provider_kinds or fence.provider_ids:
+            prov_ok = np.isin(ctx.kind_of, [k.value for k in fence.provider_kinds]) | np.isin(
+                a.provider_ids, fence.provider_ids
+            )
+            allowed &= prov_ok[:, None]
+        fences.setdefault(fence.funder_id, []).append(allowed)
+    for funder_id, allowed_list in fences.items():
+        eligible[ctx.funder_at[funder_id]] = np.logical_or.reduce(allowed_list)
+    funder, provider, segment = np.nonzero(eligible)
+    ctx.flow = (funder.astype(np.int64), provider.astype(np.int64), segment.astype(np.int64))
+    labels = pd.DataFrame(
+        {
+            "funder_id": np.array(a.funder_ids, dtype=object)[funder],
+            "provider_id": np.array(a.provider_ids, dtype=object)[provider],
+            "segment_id": np.array(a.segment_ids, dtype=object)[segment],
+        }
+    )
+    ctx.funding_cols = ctx.b.add_columns("funding", labels)
+
+
+def build_conservation(ctx: BuildContext) -> None:
+    a, b = ctx.a, ctx.b
+    funder, provider, segment = ctx.flow
+    n_f = len(a.funder_ids)
+    allocated = np.array(
+        [
+            ctx.pot.pooled_by_funder_pence[f] - ctx.pot.reserve_by_funder_pence[f]
+            for f in a.funder_ids
+        ],
+        dtype=np.float64,
+    )
+    expr = b.selector(ctx.funding_cols, np.arange(funder.size), 1.0, n_f, funder)
+    ctx.rows(
+        "conservation.funder",
+        pd.DataFrame({"funder_id": a.funder_ids}),
+        expr,
+        to_units(allocated),
+        to_units(allocated),
+        [f"conservation of funder {f}" for f in a.funder_ids],
+    )
+    # Each (provider, segment): money in from funders = cells + schemes.
+    n_s = len(a.segment_ids)
+    key_flow = provider * n_s + segment
+    c_provider, _, c_segment = a.cells
+    key_cell = c_provider * n_s + c_segment
+    key_scheme = ctx.scheme_provider * n_s + ctx.scheme_segment
+    keys = np.unique(np.concatenate([key_cell, key_scheme]))
+    pos = np.searchsorted(keys, key_flow)
+    in_keys = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == key_flow)
+    m = keys.size
+    expr = (
+        b.selector(ctx.funding_cols, np.flatnonzero(in_keys), 1.0, m, pos[in_keys])
+        + b.selector(ctx.alloc, np.arange(key_cell.size), -1.0, m, np.searchsorted(keys, key_cell))
+        + b.selector(
+            ctx.scheme_cols,
+            np.arange(key_scheme.size),
+            -ctx.scheme_cost,
+            m,
+            np.searchsorted(keys, key_scheme),
+        )
+    )
+    labels = pd.DataFrame(
+        {
+            "provider_id": np.array(a.provider_ids, dtype=object)[keys // n_s],
+            "segment_id": np.array(a.segment_ids, dtype=object)[keys % n_s],
+        }
+    )
+    ctx.rows(
+        "conservation.provider_segment",
+        labels,
+        expr,
+        0.0,
+        0.0,
+        [
+            f"funding of {p} for {s}"
+            for p, s in zip(labels.provider_id, labels.segment_id, strict=True)
+        ],
+    )

@@ -630,8 +630,8 @@ RW_RULES: Doc = {
          "max_units": 8, "min_units": 2},
     ],
     "pace_of_change": [
-        {"rule_id": "provider-pace", "name": "Providers: at least +1.5%, at most +8%",
-         "floor_growth_share": 0.015, "cap_growth_share": 0.08},
+        {"rule_id": "provider-pace", "name": "Providers: at least +0.5%, at most +8%",
+         "floor_growth_share": 0.005, "cap_growth_share": 0.08},
         {"rule_id": "place-pace", "level": "place",
          "name": "Places: no cash cut; >5% over target at most +1%; >5% below target lifted to within 5%",
          "floor_growth_share": 0.0, "cap_growth_share": 0.01, "cap_over_target_share": 0.05, "below_target_band_share": 0.05},

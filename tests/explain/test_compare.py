@@ -48,3 +48,20 @@ def test_diff_inputs_matches_list_items_by_id() -> None:
     }
     changes = diff_inputs(a, b)
     assert [(c.path, c.a, c.b) for c in changes] == [("providers[Y].baseline_pence", 2, 3)]
+
+
+def test_realistic_pot_cut_names_the_losers_and_reconciles() -> None:
+    from tests.conftest import DATA, load
+
+    realistic = load(DATA / "realistic" / "realistic.json")
+    cut = _cut_pot(realistic, 0.02)
+    a, b = solve_scenario(realistic, explain=False), solve_scenario(cut, explain=False)
+    c = compare_results(a, b, scenario_a=realistic, scenario_b=cut)
+    assert c.reconciles
+    losses = sorted((x for x in c.lines if x.level == "provider"), key=lambda x: x.change_pence)
+    assert losses[0].change_pence < 0
+    places = sorted((x for x in c.lines if x.level == "place"), key=lambda x: x.change_pence)
+    assert places[0].change_pence < 0
+    assert sum(x.change_pence for x in c.lines if x.level == "place") == b.pot.capitated_pence - a.pot.capitated_pence
+    assert c.rules  # a 2% smaller pot moves providers onto their floors
+    assert {i.path for i in c.inputs} == {f"funders[{f.funder_id}].amount_pence" for f in realistic.funders}

@@ -36,6 +36,12 @@ def _ratio(a: float, b: float) -> float | None:
     return None if b == 0 else a / b
 
 
+def _worst_gap(outcome: SequenceOutcome) -> float | None:
+    """The largest MIP gap of any stage: what the lexicographic optimum is proven to."""
+    gaps = [s.solution.gap for s in outcome.stages if s.solution.gap is not None]
+    return max(gaps) if gaps else None
+
+
 def _stage_reports(outcome: SequenceOutcome) -> list[StageReport]:
     reports = []
     for stage in outcome.stages:
@@ -115,7 +121,7 @@ def assemble(
         backend=outcome.backend,
         objective_kind=s.objective.kind.value,
         mip=program.is_mip,
-        mip_gap=final.gap if program.is_mip else None,
+        mip_gap=_worst_gap(outcome) if program.is_mip else None,
         model_size=ModelSize(
             rows=program.num_rows,
             columns=program.num_cols,

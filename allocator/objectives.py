@@ -20,6 +20,8 @@ from allocator.formulation.program import Sense
 from allocator.types import FloatArray
 from models import ObjectiveKind, ObjectiveStage
 
+STABILITY = "stability"
+
 STAGE_DESCRIPTIONS: dict[str, tuple[str, str, float]] = {
     # stage: (what it minimises, unit of the reported objective, factor from solver units)
     "soft": ("penalty for breaking soft rules", "value units", 1.0),
@@ -96,9 +98,22 @@ def solve_sequence(
     session = backend.start(program, options)
     outcomes: list[StageOutcome] = []
     solution: RawSolution | None = None
+    integers = np.flatnonzero(formulation.program.is_integer)
     for position, (stage, c) in enumerate(sequence):
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
+        if (
+            stage == STABILITY
+            and position
+            and integers.size
+            and solution is not None
+            and solution.x is not None
+        ):
+            # Stability only breaks ties: keep the schemes and viability decisions the earlier
+            # stages chose, which turns a slow MIP over tiny differences into an LP.
+            fixed = np.rint(solution.x[integers])
+            session.set_col_bounds(integers, fixed, fixed)
+            session.set_integrality(integers, False)
         solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))
         if (

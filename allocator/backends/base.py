@@ -101,6 +101,8 @@ class SolverSession(Protocol):
 
     def set_row_bounds(self, indices: IntArray, lo: FloatArray, hi: FloatArray) -> None: ...
 
+    def set_integrality(self, indices: IntArray, is_integer: bool) -> None: ...
+
 
 class Backend(Protocol):
     name: ClassVar[str]
@@ -144,6 +146,11 @@ class RebuildSession:
         row_lo, row_hi = self._program.row_lo.copy(), self._program.row_hi.copy()
         row_lo[indices], row_hi[indices] = lo, hi
         self._program = replace(self._program, row_lo=row_lo, row_hi=row_hi)
+
+    def set_integrality(self, indices: IntArray, is_integer: bool) -> None:
+        flags = self._program.is_integer.copy()
+        flags[indices] = is_integer
+        self._program = replace(self._program, is_integer=flags)
 
 
 def failure(reason: TerminationReason, detail: str, backend: str, seconds: float) -> RawSolution:

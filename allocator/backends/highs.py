@@ -236,6 +236,14 @@ class HighsSession:
         row_lo[indices], row_hi[indices] = lo, hi
         self._program = replace(self._program, row_lo=row_lo, row_hi=row_hi)
 
+    def set_integrality(self, indices: IntArray, is_integer: bool) -> None:
+        idx = np.asarray(indices, dtype=np.int32)
+        kind = self._hs.HighsVarType.kInteger if is_integer else self._hs.HighsVarType.kContinuous
+        self.highs.changeColsIntegrality(idx.size, idx, np.array([kind] * idx.size))
+        flags = self._program.is_integer.copy()
+        flags[indices] = is_integer
+        self._program = replace(self._program, is_integer=flags)
+
 
 def _sense(hs: Any, sense: Sense) -> Any:
     return hs.ObjSense.kMaximize if sense is Sense.MAXIMIZE else hs.ObjSense.kMinimize

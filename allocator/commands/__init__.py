@@ -16,7 +16,12 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "generate": ("generate",),
     "import_nhse": ("import-nhse",),
     "targets": ("targets",),
+    "batch": ("batch", "plan"),  # `plan` lives in plan.py and is re-exported by batch.py
+    "serve": ("serve",),
 }
+
+# module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).
+GROUPS: dict[str, str] = {"keys": "keys"}
 
 
 def register_all(app: typer.Typer) -> None:
@@ -24,3 +29,6 @@ def register_all(app: typer.Typer) -> None:
         module = importlib.import_module(f"allocator.commands.{module_name}")
         for name in names:
             app.command(name)(getattr(module, name.replace("-", "_")))
+    for module_name, group_name in GROUPS.items():
+        module = importlib.import_module(f"allocator.commands.{module_name}")
+        app.add_typer(module.group, name=group_name)

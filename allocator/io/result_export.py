@@ -1,13 +1,51 @@
-"""Write an allocation result as JSON, CSV or an Excel workbook of tidy tables."""
+"""Write an allocation result as JSON, CSV or an Excel workbook of tidy tables.
+
+`result_to_frames` gives one table per level (money in pence, with a ``_gbp`` column
+beside each ``_pence`` one). ``allocations`` is the one-table view a finance director
+opens first: every provider's budget and every place's and neighbourhood's allocation
+against its fair-share target, one row each (``level`` says which).
+"""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from allocator.errors import AllocatorError
 from models.results import AllocationResult
+
+TABLES = (
+    "summary",
+    "allocations",
+    "pool",
+    "systems",
+    "places",
+    "neighbourhoods",
+    "providers",
+    "provider_segments",
+    "cells",
+    "flows",
+    "schemes",
+    "value",
+    "rules",
+    "stages",
+)
+ALLOCATION_COLUMNS = (
+    "level",
+    "unit_id",
+    "name",
+    "parent_id",
+    "kind",
+    "baseline_pence",
+    "amount_pence",
+    "change_pence",
+    "change_share",
+    "target_pence",
+    "distance_from_target",
+)
 
 
 class UnknownFormat(AllocatorError):
@@ -15,8 +53,47 @@ class UnknownFormat(AllocatorError):
     title = "Unknown output format"
 
 
+def _allocations(result: AllocationResult) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = [
+        {
+            "level": "provider",
+            "unit_id": p.provider_id,
+            "name": p.name,
+            "parent_id": None,
+            "kind": p.kind,
+            "baseline_pence": p.baseline_pence,
+            "amount_pence": p.budget_pence,
+            "change_pence": p.change_pence,
+            "change_share": p.change_share,
+            "target_pence": None,
+            "distance_from_target": None,
+        }
+        for p in result.providers
+    ]
+    for unit in (*result.places, *result.neighbourhoods):
+        amount = unit.allocation_pence
+        baseline = unit.baseline_pence
+        change = None if amount is None or baseline is None else amount - baseline
+        rows.append(
+            {
+                "level": unit.level,
+                "unit_id": unit.unit_id,
+                "name": unit.name,
+                "parent_id": unit.parent_id,
+                "kind": None,
+                "baseline_pence": baseline,
+                "amount_pence": amount,
+                "change_pence": change,
+                "change_share": None if change is None or not baseline else change / baseline,
+                "target_pence": unit.target_pence,
+                "distance_from_target": unit.distance_from_target,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
+
+
 def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
-    """One tidy table per level of the result, money in pence and pounds."""
+    """One tidy table per level of the result (keys in `TABLES` order)."""
     summary = pd.DataFrame(
         [
             ("scenario_id", result.scenario_id),
@@ -37,8 +114,18 @@ def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
     )
     frames = {
         "summary": summary,
+        "allocations": _allocations(result),
         "pool": pd.DataFrame(
             [line.model_dump(exclude={"to_providers_pence"}) for line in result.pool]
+        ),
+        "systems": pd.DataFrame(
+            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.systems]
+        ),
+        "places": pd.DataFrame(
+            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.places]
+        ),
+        "neighbourhoods": pd.DataFrame(
+            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.neighbourhoods]
         ),
         "providers": pd.DataFrame(
             [
@@ -53,17 +140,8 @@ def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
                 for s, v in p.by_segment_pence.items()
             ]
         ),
-        "flows": pd.DataFrame([f.model_dump() for f in result.flows]),
-        "systems": pd.DataFrame(
-            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.systems]
-        ),
-        "places": pd.DataFrame(
-            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.places]
-        ),
-        "neighbourhoods": pd.DataFrame(
-            [u.model_dump(exclude={"by_mechanism_pence"}) for u in result.neighbourhoods]
-        ),
         "cells": pd.DataFrame([c.model_dump() for c in result.cells]),
+        "flows": pd.DataFrame([f.model_dump() for f in result.flows]),
         "schemes": pd.DataFrame([s.model_dump() for s in result.schemes]),
         "value": pd.DataFrame([v.model_dump() for v in result.value_by]),
         "rules": pd.DataFrame([r.model_dump() for r in result.rules]),
@@ -75,17 +153,31 @@ def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def table_csv(result: AllocationResult, table: str = "providers") -> bytes:
+    """One table as UTF-8 CSV bytes."""
+    if table not in TABLES:
+        raise UnknownFormat(f"no table {table!r}; choose one of {', '.join(TABLES)}")
+    return result_to_frames(result)[table].to_csv(index=False).encode("utf-8")
+
+
+def workbook_bytes(result: AllocationResult) -> bytes:
+    """Every table as a sheet of one ``.xlsx`` workbook, in memory."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in result_to_frames(result).items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
 def write_result(result: AllocationResult, path: Path) -> None:
     """``.json``: the full result; ``.csv``: the providers table; ``.xlsx``: every table, a sheet each."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         path.write_text(result.model_dump_json(indent=2) + "\n")
     elif suffix == ".csv":
-        result_to_frames(result)["providers"].to_csv(path, index=False)
+        path.write_bytes(table_csv(result, "providers"))
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(path) as writer:
-            for name, frame in result_to_frames(result).items():
-                frame.to_excel(writer, sheet_name=name, index=False)
+        path.write_bytes(workbook_bytes(result))
     else:
         raise UnknownFormat(f"cannot write {path.name}: use .json, .csv or .xlsx")
 

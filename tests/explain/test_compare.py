@@ -62,6 +62,11 @@ def test_realistic_pot_cut_names_the_losers_and_reconciles() -> None:
     assert losses[0].change_pence < 0
     places = sorted((x for x in c.lines if x.level == "place"), key=lambda x: x.change_pence)
     assert places[0].change_pence < 0
-    assert sum(x.change_pence for x in c.lines if x.level == "place") == b.pot.capitated_pence - a.pot.capitated_pence
+    assert (
+        sum(x.change_pence for x in c.lines if x.level == "place")
+        == b.pot.capitated_pence - a.pot.capitated_pence
+    )
     assert c.rules  # a 2% smaller pot moves providers onto their floors
-    assert {i.path for i in c.inputs} == {f"funders[{f.funder_id}].amount_pence" for f in realistic.funders}
+    assert {i.path for i in c.inputs} == {
+        f"funders[{f.funder_id}].amount_pence" for f in realistic.funders
+    }

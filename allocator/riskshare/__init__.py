@@ -1,0 +1,107 @@
+"""Risk and reward sharing: vectorised variance sharing and a seeded outturn Monte Carlo.
+
+Everything is integer pence on numpy int64 arrays of shape ``(draws,)`` or ``(draws,
+providers)``. :mod:`~allocator.riskshare.agreements` splits variances between each
+provider and the pool under banded agreements, :mod:`~allocator.riskshare.payments`
+settles activity away from plan by payment mechanism, :mod:`~allocator.riskshare.pooled`
+shares a pooled budget between partners, :mod:`~allocator.riskshare.simulate` draws
+outturns from the factor model, :mod:`~allocator.riskshare.measures` computes VaR, CVaR
+and the reserve call, and :func:`risk_report` puts them together (see docs/risk.md).
+"""
+
+from __future__ import annotations
+
+from allocator.riskshare.agreements import (
+    PROVIDER_BEARS_ALL,
+    BandTable,
+    compile_agreements,
+    provider_share,
+    share_variance,
+)
+from allocator.riskshare.assess import risk_report
+from allocator.riskshare.histogram import (
+    PlotUnavailable,
+    histogram,
+    histogram_lines,
+    write_histogram_png,
+)
+from allocator.riskshare.inputs import reserve_pence
+from allocator.riskshare.measures import (
+    ReserveMeasures,
+    TailMeasures,
+    conditional_value_at_risk,
+    mean_and_se,
+    pool_call,
+    reserve_measures,
+    tail_measures,
+    value_at_risk,
+)
+from allocator.riskshare.payments import (
+    PaymentAdjustment,
+    VolumeRisk,
+    VolumeTerms,
+    payment_adjustment,
+    pool_volume_pence,
+    volume_terms,
+    volume_value_pence,
+)
+from allocator.riskshare.pooled import PooledShares, pooled_shares
+from allocator.riskshare.report import (
+    Histogram,
+    LossStats,
+    PartnerRisk,
+    PooledBudgetRisk,
+    PoolRisk,
+    ProviderRisk,
+    ReserveRisk,
+    RiskReport,
+)
+from allocator.riskshare.simulate import (
+    Outturn,
+    segment_loadings,
+    segment_sd_shares,
+    simulate_outturn,
+)
+
+__all__ = [
+    "PROVIDER_BEARS_ALL",
+    "BandTable",
+    "Histogram",
+    "LossStats",
+    "Outturn",
+    "PartnerRisk",
+    "PaymentAdjustment",
+    "PlotUnavailable",
+    "PoolRisk",
+    "PooledBudgetRisk",
+    "PooledShares",
+    "ProviderRisk",
+    "ReserveMeasures",
+    "ReserveRisk",
+    "RiskReport",
+    "TailMeasures",
+    "VolumeRisk",
+    "VolumeTerms",
+    "compile_agreements",
+    "conditional_value_at_risk",
+    "histogram",
+    "histogram_lines",
+    "mean_and_se",
+    "payment_adjustment",
+    "pool_call",
+    "pool_volume_pence",
+    "pooled_shares",
+    "provider_share",
+    "reserve_measures",
+    "reserve_pence",
+    "risk_report",
+    "segment_loadings",
+    "segment_sd_shares",
+    "share_variance",
+    "simulate_outturn",
+    "tail_measures",
+    "value_at_risk",
+    "volume_terms",
+    "volume_value_pence",
+    "write_histogram_png",
+]

@@ -1,0 +1,81 @@
+"""Histograms of simulated pence: exact integer bins, a terminal rendering and a PNG."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from allocator.errors import AllocatorError
+from allocator.riskshare.report import Histogram
+from allocator.types import NumArray
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+class PlotUnavailable(AllocatorError):
+    code = "plot-unavailable"
+    title = "Plotting needs matplotlib"
+
+
+def histogram(values_pence: NumArray, bins: int = 30) -> Histogram:
+    """At most ``bins`` equal-width integer bins from the smallest value past the largest.
+
+    >>> histogram(np.array([0, 1, 2, 9]), bins=3).model_dump()
+    {'bin_edges_pence': (0, 4, 8, 12), 'counts': (3, 0, 1)}
+    """
+    x = np.asarray(values_pence, dtype=np.int64).reshape(-1)
+    if x.size == 0:
+        return Histogram(bin_edges_pence=(0, 1), counts=(0,))
+    low, high = int(x.min()), int(x.max())
+    count = max(1, min(bins, high - low + 1))
+    width = -(-(high - low + 1) // count)
+    counts = np.bincount((x - low) // width, minlength=count)
+    edges = tuple(low + width * i for i in range(count + 1))
+    return Histogram(bin_edges_pence=edges, counts=tuple(int(c) for c in counts))
+
+
+def _gbp(pence: int) -> str:
+    """Short pounds: ``-£1.2m``, ``£350.0k``, ``£12``, ``7p``."""
+    sign, pounds = ("-" if pence < 0 else ""), abs(pence) / 100
+    if abs(pence) < 100:
+        return f"{sign}{abs(pence)}p"
+    for size, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if pounds >= size:
+            return f"{sign}£{pounds / size:,.1f}{unit}"
+    return f"{sign}£{pounds:,.0f}"
+
+
+def histogram_lines(hist: Histogram, width: int = 40) -> list[str]:
+    """One line per bin: its lower edge in £, a bar of unicode eighth-blocks, its count."""
+    peak = max(hist.counts, default=0)
+    labels = [_gbp(edge) for edge in hist.bin_edges_pence[:-1]]
+    pad = max((len(label) for label in labels), default=0)
+    lines = []
+    for label, count in zip(labels, hist.counts, strict=True):
+        eighths = math.ceil(count * width * 8 / peak) if count else 0
+        bar = "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+        lines.append(f"{label:>{pad}} │{bar:<{width}} {count}")
+    return lines
+
+
+def write_histogram_png(hist: Histogram, path: Path | str, *, title: str = "") -> Path:
+    """Draw the histogram to a PNG with matplotlib (``pip install matplotlib``)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise PlotUnavailable(
+            "writing a PNG needs matplotlib: pip install matplotlib (or the 'dev' extra)"
+        ) from error
+    edges = np.asarray(hist.bin_edges_pence, dtype=np.float64) / 100
+    figure = Figure(figsize=(8, 4))  # no pyplot: no global state, no GUI backend
+    axes = figure.subplots()
+    axes.stairs(hist.counts, edges, fill=True)
+    axes.set_xlabel("£")
+    axes.set_ylabel("draws")
+    if title:
+        axes.set_title(title)
+    out = Path(path)
+    figure.savefig(out, dpi=100, bbox_inches="tight")
+    return out

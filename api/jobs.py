@@ -1,0 +1,336 @@
+"""Solve jobs: a persistent queue in the database, run in killable worker processes.
+
+Every solve is a job row. A server's `JobRunner` keeps its own submissions in an in-memory
+queue and runs at most ``solve_workers`` at once, each worker coroutine owning one solver
+process (`api.worker.SolverProcess`) that it reuses from job to job. Cancelling or timing
+out a job kills that one process; the next job gets a fresh one. (A shared
+``ProcessPoolExecutor`` was rejected: killing one of its workers breaks the whole pool and
+fails every other running job.) The event loop only waits on pipes, in threads.
+
+States: queued → running → succeeded | failed | cancelled. ``succeeded`` means a result was
+stored, whatever its status (an infeasible scenario is a result, not a failure).
+
+Recovery: each runner writes a heartbeat row every ``heartbeat_s``. At start and then on
+every heartbeat, a runner marks failed ("interrupted by server restart") the active jobs
+of runners silent for three heartbeats, so a crashed server's jobs never stay "running";
+on a clean shutdown a runner fails its own active jobs ("interrupted by server shutdown")
+and removes its row. Jobs are not re-queued: a planner resubmits, and the result records
+exactly which scenario version it solved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing.forkserver
+import os
+import socket
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from api.errors import NotReady
+from api.metrics import Gauge, Metrics
+from api.settings import Settings
+from api.storage import job_rows, repository
+from api.storage.db import Database
+from api.storage.tables import JobRow, utcnow
+from api.worker import SolverProcess, forkserver_context
+
+log = logging.getLogger("api.jobs")
+
+RESTART_REASON = "interrupted by server restart"
+SHUTDOWN_REASON = "interrupted by server shutdown"
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+@dataclass(slots=True)
+class _Active:
+    job_id: str
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    slot: SolverProcess | None = None
+    cancelled: bool = False
+    timed_out: bool = False
+
+
+class JobRunner:
+    """Runs this server's solve jobs; see the module docstring for the lifecycle."""
+
+    def __init__(self, *, database: Database, settings: Settings, metrics: Metrics) -> None:
+        self.database = database
+        self.settings = settings
+        self.metrics = metrics
+        self.runner_id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._active: dict[str, _Active] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._warm: asyncio.Task[None] | None = None
+        self._running = False
+        # One thread per solver process waits on its pipe, apart from the loop's default
+        # executor, so database work and heartbeats never queue behind long solves.
+        self._waiters = ThreadPoolExecutor(settings.solve_workers, thread_name_prefix="solver-pipe")
+        self._slots = [
+            SolverProcess(forkserver_context(), settings.solve_target, f"allocator-solver-{i}")
+            for i in range(settings.solve_workers)
+        ]
+        metrics.add_gauge(Gauge("allocator_jobs", "Solve jobs by state.", self._job_counts))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=3 * self.settings.heartbeat_s)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._beat_and_recover)
+        # Start the forkserver (it imports the solver stack once) and the solver processes,
+        # without delaying startup.
+        self._warm = asyncio.create_task(asyncio.to_thread(self._prestart))
+        self._tasks = [
+            asyncio.create_task(self._work(slot), name=f"solve-worker-{i}")
+            for i, slot in enumerate(self._slots)
+        ]
+        self._tasks.append(asyncio.create_task(self._monitor(), name="job-monitor"))
+        self._running = True
+
+    async def stop(self) -> None:
+        """Stop taking work, kill running solves, fail this server's active jobs."""
+        self._running = False
+        ids = list(self._active)
+        for task in self._tasks:
+            task.cancel()
+        for slot in self._slots:
+            slot.kill()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._warm is not None:
+            with contextlib.suppress(Exception):
+                await self._warm
+        await asyncio.to_thread(self._shutdown_rows, ids)
+        for slot in self._slots:
+            await asyncio.to_thread(slot.close)
+        self._waiters.shutdown(wait=False, cancel_futures=True)
+        for active in self._active.values():
+            active.done.set()
+        self._active.clear()
+
+    def _prestart(self) -> None:
+        multiprocessing.forkserver.ensure_running()
+        if self.settings.prestart_solvers:
+            for slot in self._slots:
+                slot.start()
+
+    def _shutdown_rows(self, ids: list[str]) -> None:
+        with self.database.transaction() as session:
+            moved = job_rows.finish_jobs(
+                session, job_ids=ids, state="failed", error=SHUTDOWN_REASON
+            )
+            job_rows.remove_runner(session, runner_id=self.runner_id)
+        if moved:
+            log.warning("%d job(s) failed: %s", moved, SHUTDOWN_REASON)
+
+    def _beat_and_recover(self) -> None:
+        with self.database.transaction() as session:
+            job_rows.heartbeat(session, runner_id=self.runner_id)
+            orphans = job_rows.orphaned_jobs(
+                session, stale_after=self.stale_after, own_runner=self.runner_id
+            )
+            moved = job_rows.finish_jobs(
+                session, job_ids=orphans, state="failed", error=RESTART_REASON
+            )
+            job_rows.delete_stale_runners(session, stale_after=self.stale_after)
+        if moved:
+            log.warning("%d orphaned job(s) failed: %s", moved, RESTART_REASON)
+
+    async def _monitor(self) -> None:
+        """Heartbeat, recover other servers' orphans, and honour cancels made elsewhere."""
+        last_beat = time.monotonic()
+        interval = min(1.0, self.settings.heartbeat_s)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if time.monotonic() - last_beat >= self.settings.heartbeat_s:
+                    await asyncio.to_thread(self._beat_and_recover)
+                    last_beat = time.monotonic()
+                if self._active:
+                    wanted = await asyncio.to_thread(self._cancel_requested, list(self._active))
+                    for job_id in wanted:
+                        self.cancel_local(job_id)
+            except Exception:
+                log.exception("job monitor pass failed; retrying")
+
+    def _cancel_requested(self, ids: list[str]) -> list[str]:
+        with self.database.transaction(write=False) as session:
+            return job_rows.cancel_requested(session, job_ids=ids)
+
+    def _job_counts(self) -> list[tuple[tuple[tuple[str, str], ...], float]]:
+        with self.database.transaction(write=False) as session:
+            counts = job_rows.job_counts(session)
+        return [((("state", state),), float(counts.get(state, 0))) for state in JOB_STATES]
+
+    # ------------------------------------------------------------------ submitting
+
+    def submit(self, job_id: str) -> None:
+        """Queue a committed job row for this server's workers."""
+        if not self._running:
+            raise NotReady("the server is shutting down and takes no new solves")
+        self._active[job_id] = _Active(job_id)
+        self._queue.put_nowait(job_id)
+
+    async def wait(self, job_id: str, timeout_s: float) -> bool:
+        """Whether the job finished within ``timeout_s`` (False also if it is not ours)."""
+        active = self._active.get(job_id)
+        if active is None:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.shield(active.done.wait()), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def cancel_local(self, job_id: str) -> bool:
+        """Cancel a job this server holds: kill its process if it is running."""
+        active = self._active.get(job_id)
+        if active is None:
+            return False
+        active.cancelled = True
+        if active.slot is not None:
+            active.slot.kill()
+        return True
+
+    def cancel_threadsafe(self, job_id: str) -> None:
+        """`cancel_local` from a request thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.cancel_local, job_id)
+
+    def pid_of(self, job_id: str) -> int | None:
+        """The solver process id of a running job (for operators and fault tests)."""
+        active = self._active.get(job_id)
+        return active.slot.pid if active is not None and active.slot is not None else None
+
+    # ------------------------------------------------------------------ running
+
+    async def _work(self, slot: SolverProcess) -> None:
+        while True:
+            job_id = await self._queue.get()
+            active = self._active.get(job_id)
+            if active is None:
+                continue
+            try:
+                await self._run(active, slot)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job %s could not be run", job_id)
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(
+                        self._finish, job_id, "failed", "internal error running the job"
+                    )
+            finally:
+                active.done.set()
+                self._active.pop(job_id, None)
+
+    def _claim(self, job_id: str, cancelled: bool) -> dict[str, Any] | None:
+        """Mark the job running (if still queued and not cancelled) and return its payload."""
+        with self.database.transaction() as session:
+            if cancelled:
+                job_rows.finish_jobs(session, job_ids=[job_id], state="cancelled", error=None)
+                return None
+            claimed = session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.state == "queued",
+                    JobRow.cancel_requested.is_(False),
+                )
+                .values(state="running", phase="solving", progress=0.1, started_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                job_rows.finish_jobs(session, job_ids=[job_id], state="cancelled", error=None)
+                return None
+            job = session.get(JobRow, job_id)
+            assert job is not None
+            return {
+                "document": job_rows.job_document(session, job=job),
+                "backend": job.backend,
+                "time_limit_s": job.time_limit_s,
+            }
+
+    async def _run(self, active: _Active, slot: SolverProcess) -> None:
+        payload = await asyncio.to_thread(self._claim, active.job_id, active.cancelled)
+        if payload is None:
+            return
+        started = time.perf_counter()
+        active.slot = slot
+        loop = asyncio.get_running_loop()
+        solving = loop.run_in_executor(self._waiters, slot.run, payload)
+        try:
+            if active.cancelled:  # cancelled between claiming and starting
+                slot.kill()
+            done, _ = await asyncio.wait({solving}, timeout=self.settings.job_wall_clock_s)
+            if not done:
+                active.timed_out = True
+                slot.kill()
+            message, exitcode = await solving
+        except asyncio.CancelledError:
+            slot.kill()
+            raise
+        finally:
+            active.slot = None
+        elapsed = time.perf_counter() - started
+        outcome = await asyncio.to_thread(self._record, active, message, exitcode)
+        self.metrics.solve_duration.observe(elapsed, outcome=outcome)
+
+    def _record(self, active: _Active, message: Any, exitcode: int | None) -> str:
+        """Store what the process produced; returns the job's final state."""
+        job_id = active.job_id
+        if isinstance(message, tuple) and message and message[0] == "ok":
+            _, summary, document = message
+            with self.database.transaction() as session:
+                job = session.get(JobRow, job_id)
+                if job is None or job.state != "running":
+                    return job.state if job is not None else "failed"
+                result = repository.add_result(session, job=job, document=document, **summary)
+                job.state, job.phase, job.progress = "succeeded", "succeeded", 1.0
+                job.result_id, job.finished_at = result.id, utcnow()
+                repository.add_audit(
+                    session,
+                    principal=None,
+                    key_id=job.created_by,
+                    request_id=f"job:{job_id}",
+                    action="result.created",
+                    systems=repository.scenario_system_ids(session, scenario_pk=job.scenario_pk),
+                    scenario_pk=job.scenario_pk,
+                    version=job.version,
+                    result_id=result.id,
+                    job_id=job_id,
+                    detail={"status": summary.get("status")},
+                )
+            return "succeeded"
+        if active.cancelled:
+            self._finish(job_id, "cancelled", None)
+            return "cancelled"
+        if active.timed_out:
+            reason = f"killed after the {self.settings.job_wall_clock_s:g} s wall-clock limit"
+        elif isinstance(message, tuple) and message and message[0] == "error":
+            reason = str(message[1])
+            log.error("job %s failed: %s\n%s", job_id, reason, message[2])
+        else:
+            reason = f"the solver process died (exit code {exitcode})"
+        self._finish(job_id, "failed", reason)
+        return "failed"
+
+    def _finish(self, job_id: str, state: str, error: str | None) -> None:
+        with self.database.transaction() as session:
+            job_rows.finish_jobs(session, job_ids=[job_id], state=state, error=error)

@@ -1,0 +1,179 @@
+"""Results: the full allocation, exports, approval as the plan of record, comparisons.
+
+Each endpoint is a thin call: load the visible result(s), call a domain function
+(`allocator.io.result_export`, `allocator.explain.compare`), return its value. Further
+views of a result (explanations, risk reports) belong here in the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy.exc import IntegrityError
+
+from allocator.explain.compare import compare_results
+from allocator.io.result_export import TABLES, table_csv, workbook_bytes
+from api.deps import Approver, Reader, RequestIdDep, SessionDep
+from api.errors import StateConflict, problem_responses
+from api.schemas import ApprovalPublic, ApproveRequest, ComparisonPublic, ResultPublic
+from api.storage import repository
+from api.views import allocation, approval_public, result_public_json, result_summary
+from models import Scenario
+
+router = APIRouter(prefix="/results", tags=["results"], responses=problem_responses(401, 403, 404))
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TableName = Literal[
+    "summary",
+    "allocations",
+    "pool",
+    "systems",
+    "places",
+    "neighbourhoods",
+    "providers",
+    "provider_segments",
+    "cells",
+    "flows",
+    "schemes",
+    "value",
+    "rules",
+    "stages",
+]
+assert set(get_args(TableName)) == set(TABLES)
+
+
+@router.get("/{result_id}", response_model=ResultPublic, summary="A result: the full allocation")
+def get_result(result_id: str, session: SessionDep, principal: Reader) -> Response:
+    row = repository.get_result(session, principal=principal, result_id=result_id)
+    return Response(result_public_json(session, row), media_type="application/json")
+
+
+@router.get(
+    "/{result_id}/export",
+    summary="Export a result as CSV (one table) or an Excel workbook (every table)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The exported file",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"$ref": "#/components/schemas/AllocationResult"}},
+            },
+        },
+        **problem_responses(422),
+    },
+)
+def export_result(
+    result_id: str,
+    session: SessionDep,
+    principal: Reader,
+    format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
+    table: Annotated[TableName, Query(description="CSV only: which table.")] = "allocations",
+) -> Response:
+    """CSV: one tidy table (default ``allocations``: provider budgets and place and
+    neighbourhood allocations against target). Excel: every table, a sheet each."""
+    row = repository.get_result(session, principal=principal, result_id=result_id)
+    result = allocation(row)
+    stem = f"{result.scenario_id}-result-{row.id}"
+    if format == "json":
+        body, media_type, name = row.document.encode("utf-8"), "application/json", f"{stem}.json"
+    elif format == "xlsx":
+        body, media_type, name = workbook_bytes(result), XLSX, f"{stem}.xlsx"
+    else:
+        body, media_type, name = table_csv(result, table), "text/csv", f"{stem}-{table}.csv"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/{result_id}/approve",
+    responses=problem_responses(409, 422),
+    summary="Approve a result as its scenario's plan of record",
+)
+def approve_result(
+    result_id: str,
+    session: SessionDep,
+    principal: Approver,
+    request_id: RequestIdDep,
+    body: Annotated[ApproveRequest | None, Body()] = None,
+) -> ApprovalPublic:
+    """Only a feasible result can be approved. A scenario has one plan of record: approving
+    another result is refused (409) unless ``supersede`` is true, and the change is
+    audited. Approvals are append-only; approving the current plan again changes nothing."""
+    options = body or ApproveRequest()
+    row = repository.get_result(session, principal=principal, result_id=result_id)
+    if not row.feasible:
+        raise StateConflict(f"result {result_id} is {row.status}: only feasible results")
+    current = repository.current_approval(session, scenario_pk=row.scenario_pk)
+    if current is not None and current.result_id == row.id:
+        return approval_public(current, None)
+    if current is not None and not options.supersede:
+        raise StateConflict(
+            f"scenario {row.scenario_pk} already has an approved result ({current.result_id}); "
+            "approve with supersede=true to replace it"
+        )
+    try:
+        approval = repository.add_approval(
+            session,
+            principal=principal,
+            result=row,
+            sequence=(current.sequence + 1) if current else 1,
+            note=options.note,
+        )
+    except IntegrityError:
+        raise StateConflict("another approval of this scenario was made at the same time") from None
+    superseded = current.result_id if current else None
+    repository.add_audit(
+        session,
+        principal=principal,
+        request_id=request_id,
+        action="result.superseded_and_approved" if superseded else "result.approved",
+        systems=repository.scenario_system_ids(session, scenario_pk=row.scenario_pk),
+        scenario_pk=row.scenario_pk,
+        version=row.version,
+        result_id=row.id,
+        detail={"supersedes": superseded, "note": options.note, "sequence": approval.sequence},
+    )
+    return approval_public(approval, superseded)
+
+
+comparisons_router = APIRouter(
+    prefix="/comparisons", tags=["comparisons"], responses=problem_responses(401, 403, 404, 422)
+)
+
+
+@comparisons_router.get("", summary="Compare two results")
+def compare(
+    session: SessionDep,
+    principal: Reader,
+    a: Annotated[str, Query(description="Result id (before).", max_length=64)],
+    b: Annotated[str, Query(description="Result id (after).", max_length=64)],
+) -> ComparisonPublic:
+    """Per provider, system, place, neighbourhood, segment and funder: the change in £ and
+    %; rules that started or stopped binding; which scenario inputs differ."""
+    row_a = repository.get_result(session, principal=principal, result_id=a)
+    row_b = repository.get_result(session, principal=principal, result_id=b)
+    scenarios = [
+        Scenario.model_validate_json(
+            repository.get_version(
+                session, principal=principal, scenario_pk=row.scenario_pk, version=row.version
+            ).document
+        )
+        for row in (row_a, row_b)
+    ]
+    comparison = compare_results(
+        allocation(row_a),
+        allocation(row_b),
+        scenario_a=scenarios[0],
+        scenario_b=scenarios[1],
+        a_label=row_a.id,
+        b_label=row_b.id,
+    )
+    return ComparisonPublic(
+        a=result_summary(session, row_a), b=result_summary(session, row_b), comparison=comparison
+    )

@@ -1,0 +1,123 @@
+"""Solving a scenario version: answered in the request when small and quick, else a job."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from allocator.backends.base import SolverUnavailable
+from allocator.backends.registry import available_backends
+from api.deps import DatabaseDep, Planner, RequestIdDep, RunnerDep, SessionDep, SettingsDep
+from api.errors import InvalidRequest, problem_responses
+from api.schemas import JobPublic, SolveOutcome, SolveRequest
+from api.storage import job_rows, repository
+from api.storage.tables import JobRow, ResultRow
+from api.views import job_public, result_public_json
+
+router = APIRouter(tags=["solves"], responses=problem_responses(401, 403, 404, 422, 503))
+
+
+def _time_limit(request_limit: float | None, document: str, maximum: float) -> float:
+    if request_limit is not None:
+        if request_limit > maximum:
+            raise InvalidRequest(
+                f"time_limit_s {request_limit:g} is more than this server allows ({maximum:g} s)"
+            )
+        return request_limit
+    own = json.loads(document).get("objective", {}).get("time_limit_s")
+    return min(float(own), maximum) if own else maximum
+
+
+@router.post(
+    "/scenarios/{scenario_id}/versions/{version}/solve",
+    response_model=SolveOutcome,
+    responses={
+        200: {"description": "Solved within the request: the job and its result"},
+        202: {"model": SolveOutcome, "description": "Queued or running: poll the job"},
+    },
+    summary="Solve a scenario version",
+)
+async def solve_version(
+    scenario_id: str,
+    version: Annotated[int, Path(ge=1, le=1_000_000_000)],
+    request: Request,
+    session: SessionDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    principal: Planner,
+    request_id: RequestIdDep,
+    body: Annotated[SolveRequest | None, Body()] = None,
+) -> Response:
+    """Allocate the version's budget. Small scenarios (``sync_max_cells``) solved within
+    ``sync_solve_budget_s`` answer 200 with the result; otherwise 202 with a job to poll at
+    ``Location``. An infeasible scenario is a result (its status and diagnosis), not an error.
+    """
+    options = body or SolveRequest()
+    if options.backend is not None and options.backend not in available_backends():
+        raise SolverUnavailable(
+            f"solver backend {options.backend!r} is not installed here; available: "
+            f"{', '.join(available_backends()) or 'none'}"
+        )
+
+    def enqueue() -> tuple[JobRow, int]:
+        row = repository.get_version(
+            session, principal=principal, scenario_pk=scenario_id, version=version
+        )
+        limit = _time_limit(options.time_limit_s, row.document, settings.max_solve_time_s)
+        job = job_rows.create_job(
+            session,
+            principal=principal,
+            version=row,
+            backend=options.backend,
+            time_limit_s=limit,
+            runner_id=runner.runner_id,
+        )
+        repository.add_audit(
+            session,
+            principal=principal,
+            request_id=request_id,
+            action="solve.requested",
+            systems=repository.scenario_system_ids(session, scenario_pk=scenario_id),
+            scenario_pk=scenario_id,
+            version=version,
+            job_id=job.id,
+            detail={"backend": options.backend, "time_limit_s": limit, "mode": options.mode},
+        )
+        session.commit()  # the worker must see the job; the request's writes end here
+        return job, row.cells
+
+    job, cells = await run_in_threadpool(enqueue)
+    runner.submit(job.id)
+    if options.mode == "auto" and cells <= settings.sync_max_cells:
+        await runner.wait(job.id, settings.sync_solve_budget_s)
+
+    def outcome() -> tuple[JobPublic, str | None, str]:
+        """The job, its result id and the `SolveOutcome` JSON, built off the event loop."""
+        with database.transaction(write=False) as reading:
+            current = reading.get(JobRow, job.id)
+            assert current is not None
+            result = reading.get(ResultRow, current.result_id) if current.result_id else None
+            public = job_public(current)
+            found = result_public_json(reading, result) if result is not None else "null"
+            return (
+                public,
+                current.result_id,
+                f'{{"job":{public.model_dump_json()},"result":{found}}}',
+            )
+
+    public, result_id, content = await run_in_threadpool(outcome)
+    base = str(request.base_url).rstrip("/") + "/api/v1"
+    headers: dict[str, str] = {}
+    if public.state.finished:
+        status = 200
+        if result_id is not None:
+            headers["Location"] = f"{base}/results/{result_id}"
+    else:
+        status = 202
+        headers["Location"] = f"{base}/jobs/{job.id}"
+        headers["Retry-After"] = "1"
+    return Response(content, status_code=status, media_type="application/json", headers=headers)

@@ -1,0 +1,1 @@
+"""Persistence: typed ORM tables, keyword-only repository functions, Alembic migrations."""

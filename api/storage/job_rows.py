@@ -1,0 +1,133 @@
+"""Keyword-only data access for solve jobs and the runners that execute them.
+
+Visibility follows the job's scenario (`api.storage.repository.get_scenario`). The runner
+rows and their heartbeats let a server find jobs orphaned by another server's crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from allocator.errors import NotFound
+from api.security import Principal
+from api.storage.repository import get_scenario, new_id
+from api.storage.tables import JobRow, RunnerRow, ScenarioVersionRow, utcnow
+
+ACTIVE_JOB_STATES = ("queued", "running")
+
+
+def create_job(
+    session: Session,
+    *,
+    principal: Principal,
+    version: ScenarioVersionRow,
+    backend: str | None,
+    time_limit_s: float | None,
+    runner_id: str,
+) -> JobRow:
+    job = JobRow(
+        id=new_id(),
+        scenario_pk=version.scenario_pk,
+        version=version.version,
+        state="queued",
+        progress=0.0,
+        phase="queued",
+        backend=backend,
+        time_limit_s=time_limit_s,
+        runner_id=runner_id,
+        cancel_requested=False,
+        created_by=principal.key_id,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, *, principal: Principal, job_id: str) -> JobRow:
+    job = session.get(JobRow, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r}")
+    try:
+        get_scenario(session, principal=principal, scenario_pk=job.scenario_pk)
+    except NotFound:
+        raise NotFound(f"no job {job_id!r}") from None
+    return job
+
+
+def job_document(session: Session, *, job: JobRow) -> str:
+    return session.scalars(
+        select(ScenarioVersionRow.document).where(
+            ScenarioVersionRow.scenario_pk == job.scenario_pk,
+            ScenarioVersionRow.version == job.version,
+        )
+    ).one()
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(JobRow.state, func.count()).group_by(JobRow.state))
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+def finish_jobs(session: Session, *, job_ids: Iterable[str], state: str, error: str | None) -> int:
+    """Move still-active jobs to a final state; returns how many moved."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    moved = session.execute(
+        update(JobRow)
+        .where(JobRow.id.in_(ids), JobRow.state.in_(ACTIVE_JOB_STATES))
+        .values(state=state, error=error, finished_at=utcnow(), phase=state)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(moved, "rowcount", 0) or 0)
+
+
+def heartbeat(session: Session, *, runner_id: str) -> None:
+    row = session.get(RunnerRow, runner_id)
+    if row is None:
+        session.add(RunnerRow(id=runner_id))
+    else:
+        row.heartbeat_at = utcnow()
+    session.flush()
+
+
+def remove_runner(session: Session, *, runner_id: str) -> None:
+    row = session.get(RunnerRow, runner_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def orphaned_jobs(session: Session, *, stale_after: timedelta, own_runner: str) -> list[str]:
+    """Active jobs whose runner is gone or silent for longer than ``stale_after``."""
+    cutoff = datetime.now(UTC) - stale_after
+    alive = select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
+    rows = session.scalars(
+        select(JobRow.id).where(
+            JobRow.state.in_(ACTIVE_JOB_STATES),
+            JobRow.runner_id != own_runner,
+            JobRow.runner_id.not_in(alive),
+        )
+    )
+    return list(rows)
+
+
+def cancel_requested(session: Session, *, job_ids: Iterable[str]) -> list[str]:
+    ids = list(job_ids)
+    if not ids:
+        return []
+    rows = session.scalars(
+        select(JobRow.id).where(JobRow.id.in_(ids), JobRow.cancel_requested.is_(True))
+    )
+    return list(rows)
+
+
+def delete_stale_runners(session: Session, *, stale_after: timedelta) -> None:
+    cutoff = datetime.now(UTC) - stale_after
+    for row in session.scalars(select(RunnerRow).where(RunnerRow.heartbeat_at < cutoff)):
+        session.delete(row)
+    session.flush()

@@ -1,0 +1,205 @@
+"""The database schema as SQLAlchemy 2 typed ORM classes (``Mapped[...]``).
+
+Documents (scenarios, results) are stored as JSON text with their content hash. Results
+and scenario versions are never updated; approvals and the audit log are append-only
+(the migration adds triggers that reject UPDATE and DELETE on ``audit_log``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone: stored naive, read as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ApiKey(Base):
+    """An API key: the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    systems: Mapped[str] = mapped_column(Text, doc="JSON list of system ids")
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ScenarioRow(Base):
+    """A scenario: a named series of immutable versions, owned by the systems it covers."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(64), doc="the document's own scenario_id")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    latest_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class ScenarioSystem(Base):
+    """The systems a scenario covers (the union over its versions): tenancy is checked here."""
+
+    __tablename__ = "scenario_systems"
+
+    scenario_pk: Mapped[str] = mapped_column(
+        ForeignKey("scenarios.id", ondelete="RESTRICT"), primary_key=True
+    )
+    system_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ScenarioVersionRow(Base):
+    __tablename__ = "scenario_versions"
+    __table_args__ = (UniqueConstraint("scenario_pk", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scenario_pk: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_format: Mapped[str] = mapped_column(String(8))
+    cells: Mapped[int] = mapped_column(Integer)
+    neighbourhoods: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list of issues")
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_runner", "state", "runner_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_pk: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    phase: Mapped[str] = mapped_column(String(64), default="queued")
+    backend: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    time_limit_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    runner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class ResultRow(Base):
+    """A solve's full `AllocationResult` as JSON; never updated."""
+
+    __tablename__ = "results"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_pk: Mapped[str] = mapped_column(
+        ForeignKey("scenarios.id", ondelete="RESTRICT"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(64))
+    feasible: Mapped[bool] = mapped_column()
+    backend: Mapped[str] = mapped_column(String(32))
+    scenario_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class ApprovalRow(Base):
+    """Append-only: the newest approval of a scenario names its plan of record."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("scenario_pk", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scenario_pk: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="RESTRICT"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id", ondelete="RESTRICT"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approved_by: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class AuditEntry(Base):
+    """Who did what to which scenario, version, result or job, when, in which request."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    key_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    systems: Mapped[str] = mapped_column(Text, default="[]", doc="JSON list of system ids")
+    scenario_pk: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}", doc="JSON object")
+
+
+class RunnerRow(Base):
+    """A live server's job runner and its last heartbeat (for recovering orphaned jobs)."""
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,24 @@
+"""Solve functions for fault tests, run inside the solver processes (``Settings.solve_target``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from api.worker import solve_document
+
+
+def slow_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A solve that takes a minute: long enough to be killed, cancelled or interrupted."""
+    time.sleep(60)
+    return solve_document(payload)
+
+
+def sleepy_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Sleep for the job's ``time_limit_s`` seconds, then solve for real."""
+    time.sleep(float(payload.get("time_limit_s") or 0))
+    return solve_document({**payload, "time_limit_s": None})
+
+
+def broken_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    raise RuntimeError("the solver library broke")

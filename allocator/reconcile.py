@@ -78,9 +78,12 @@ def controlled_round(
     within the floor and ceiling of its solver value. Entries stay within their floor and
     ceiling wherever the totals allow it (always, for consistent solver tables).
     """
-    values = snap(values)
     row = np.asarray(row, dtype=np.int64)
     col = np.asarray(col, dtype=np.int64)
+    # Column ranges come from the solver's own sums, before entries are snapped: snapping
+    # many entries can move a sum across a whole penny (and a rule's bound with it).
+    raw_col_value = np.bincount(col, weights=np.asarray(values, dtype=np.float64))
+    values = snap(values)
     base = np.floor(values).astype(np.int64)
     frac = values - base
     n_rows = len(row_totals)
@@ -117,9 +120,10 @@ def controlled_round(
     else:
         sink = n_rows + n_cols
         supplies[sink] = -row_need.sum()
-        col_value = np.bincount(col, weights=values, minlength=n_cols)
-        low = np.floor(col_value + 1e-9).astype(np.int64) - col_base
-        high = np.ceil(col_value - 1e-9).astype(np.int64) - col_base
+        col_value = np.zeros(n_cols)
+        col_value[: raw_col_value.size] = raw_col_value
+        low = np.floor(col_value + SNAP_PENCE).astype(np.int64) - col_base
+        high = np.ceil(col_value - SNAP_PENCE).astype(np.int64) - col_base
         heads = np.full(n_cols, sink)
         tails = n_rows + np.arange(n_cols)
         flow.add_arcs_with_capacity_and_unit_cost(

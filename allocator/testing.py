@@ -111,6 +111,7 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
                 and got > math.floor(base * (1 + rule.cap_growth_share) + 1e-6)
             ):
                 out.append(f"{pid}: above pace-of-change cap")
+    out += _place_pace_problems(scenario, result)
     units = {
         "place": result.places,
         "neighbourhood": result.neighbourhoods,
@@ -141,6 +142,42 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
                 out.append(
                     f"ring-fence {fence.ringfence_id}: money to {flow.provider_id}/{flow.segment_id}"
                 )
+    return out
+
+
+def _place_pace_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
+    """Hard place-level pace of change, re-derived from each place's published baseline."""
+    out: list[str] = []
+    for rule in scenario.pace_of_change:
+        if not rule.hard or rule.level is not UnitLevel.PLACE:
+            continue
+        for place in result.places:
+            base, got = place.baseline_pence, place.allocation_pence or 0
+            if base is None:
+                continue
+            target = place.target_pence
+            excess = base - target
+            lower: float | None = None
+            upper: float | None = None
+            if rule.floor_growth_share is not None:
+                lower = base * (1 + rule.floor_growth_share)
+            if rule.form is PaceForm.FLOOR_AND_CAP and rule.cap_growth_share is not None:
+                over = (
+                    rule.cap_over_target_share is None
+                    or excess / target > rule.cap_over_target_share
+                )
+                upper = base * (1 + rule.cap_growth_share) if over else None
+            if rule.form is PaceForm.CONVERGENCE and excess > 0:
+                assert rule.convergence_share is not None
+                lower, upper = None, base - rule.convergence_share * excess
+            if rule.below_target_band_share is not None:
+                lift = math.ceil(target * (1 - rule.below_target_band_share))
+                if base < lift:
+                    lower = max(lower if lower is not None else lift, lift)
+            if lower is not None and got < math.ceil(lower - 1e-6):
+                out.append(f"{place.unit_id}: below place pace-of-change floor ({rule.rule_id})")
+            if upper is not None and got > math.floor(upper + 1e-6):
+                out.append(f"{place.unit_id}: above place pace-of-change cap ({rule.rule_id})")
     return out
 
 

@@ -62,3 +62,14 @@ def test_controlled_round_with_both_totals_exact(table: tuple) -> None:
         np.bincount(c, weights=out, minlength=col_totals.size).astype(np.int64), col_totals
     )
     assert np.all(out >= 0)
+
+
+def test_column_ranges_come_from_the_solver_sums_not_the_snapped_entries() -> None:
+    # 25 entries of 10.04 pence sum to 251.0 exactly, though each snaps to 10: the column
+    # (say a place held at a 251p pace-of-change floor) must not be published at 250p.
+    values = np.array([10.04] * 25 + [5.5])
+    col = np.array([0] * 25 + [1])
+    row = np.zeros(26, dtype=np.int64)
+    out = controlled_round(values, row, col, np.array([256]))
+    assert out[:25].sum() == 251
+    assert out[25] == 5

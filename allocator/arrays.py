@@ -20,6 +20,26 @@ def _positions(ids: list[str]) -> dict[str, int]:
     return {item: position for position, item in enumerate(ids)}
 
 
+def items_of_groups(
+    group_of_item: IntArray, num_groups: int, chosen: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Every item of every chosen group: ``(k, item)`` with ``group_of_item[item] == chosen[k]``.
+
+    Pairs come in the order of ``chosen``, items in position order within a group; the
+    work is the number of pairs returned, whatever the number of groups or items.
+
+    >>> items_of_groups(np.array([1, 0, 1]), 2, np.array([1, 1, 0]))
+    (array([0, 0, 1, 1, 2]), array([0, 2, 0, 2, 1]))
+    """
+    order = np.argsort(group_of_item, kind="stable")
+    counts = np.bincount(group_of_item, minlength=num_groups)
+    starts = np.cumsum(counts) - counts
+    per_chosen = counts[chosen]
+    k = np.repeat(np.arange(chosen.size), per_chosen)
+    offset = np.arange(k.size) - np.repeat(np.cumsum(per_chosen) - per_chosen, per_chosen)
+    return k.astype(np.int64), order[starts[chosen][k] + offset].astype(np.int64)
+
+
 @dataclass(frozen=True)
 class ScenarioArrays:
     scenario: Scenario
@@ -176,15 +196,9 @@ class ScenarioArrays:
     def cell_neighbourhoods(self) -> tuple[IntArray, IntArray, FloatArray]:
         """(cell, neighbourhood, share) for every neighbourhood that shares a cell."""
         _, place, segment = self.cells
-        order = np.argsort(self.neighbourhood_place, kind="stable")
-        counts = np.bincount(self.neighbourhood_place, minlength=len(self.place_ids))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        per_cell = counts[place]
-        cell = np.repeat(np.arange(place.size), per_cell)
-        offset = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
-        neighbourhood = order[starts[place][cell] + offset]
+        cell, neighbourhood = items_of_groups(self.neighbourhood_place, len(self.place_ids), place)
         share = self.neighbourhood_share[neighbourhood, segment[cell]]
-        return cell.astype(np.int64), neighbourhood.astype(np.int64), share
+        return cell, neighbourhood, share
 
     @cached_property
     def provider_payment_kind(self) -> list[PaymentKind]:

@@ -1,8 +1,22 @@
-"""Build the published `AllocationResult` from the pence plan (or from a failed solve)."""
+"""Build the published `AllocationResult` from the pence plan (or from a failed solve).
+
+A national result has tens of thousands of lines (one per provider, neighbourhood and
+segment). They are validated a table at a time (`TypeAdapter` over a list of plain
+dicts, in pydantic's compiled core) with the cyclic garbage collector paused: each
+collection rescans every live object, so leaving it on while that many objects are
+created makes publishing grow faster than the result.
+"""
 
 from __future__ import annotations
 
+import gc
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
+import scipy.sparse as sp
+from pydantic import TypeAdapter
 
 from allocator import __version__
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
@@ -30,6 +44,24 @@ from models.results import (
     UnitLine,
     ValueLine,
 )
+
+CELL_LINES = TypeAdapter(list[CellLine])
+FLOW_LINES = TypeAdapter(list[FlowLine])
+VALUE_LINES = TypeAdapter(list[ValueLine])
+UNIT_LINES = TypeAdapter(list[UnitLine])
+PROVIDER_LINES = TypeAdapter(list[ProviderLine])
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (if it runs) while building many result objects."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -71,29 +103,55 @@ def _unit_lines(
     by_mechanism: list[dict[str, int]] | None,
     baseline: FloatArray | None = None,
 ) -> list[UnitLine]:
-    need = targets.need_index
-    distance = None if allocation is None else targets.distance_from_target(allocation)
-    lines = []
-    for k, unit_id in enumerate(targets.ids):
-        lines.append(
-            UnitLine(
-                level=level.value,
-                unit_id=unit_id,
-                name=names[k],
-                parent_id=parents[k],
-                headcount=float(targets.headcount[k]),
-                weighted_population=float(targets.weighted_population[k]),
-                need_index=None if np.isnan(need[k]) else float(need[k]),
-                target_pence=int(targets.target_pence[k]),
-                allocation_pence=None if allocation is None else int(allocation[k]),
-                distance_from_target=None
-                if distance is None or np.isnan(distance[k])
-                else float(distance[k]),
-                baseline_pence=None if baseline is None else round(baseline[k]),
-                by_mechanism_pence={} if by_mechanism is None else by_mechanism[k],
-            )
-        )
-    return lines
+    n = len(targets.ids)
+    distance = None if allocation is None else targets.distance_from_target(allocation).tolist()
+    columns = zip(
+        targets.ids,
+        names,
+        parents,
+        targets.headcount.tolist(),
+        targets.weighted_population.tolist(),
+        targets.need_index.tolist(),
+        targets.target_pence.tolist(),
+        [None] * n if allocation is None else allocation.tolist(),
+        [None] * n if distance is None else distance,
+        [None] * n if baseline is None else [round(v) for v in baseline.tolist()],
+        [{} for _ in range(n)] if by_mechanism is None else by_mechanism,
+        strict=True,
+    )
+    return UNIT_LINES.validate_python(
+        [
+            {
+                "level": level.value,
+                "unit_id": unit_id,
+                "name": name,
+                "parent_id": parent,
+                "headcount": heads,
+                "weighted_population": wp,
+                "need_index": None if math.isnan(need) else need,
+                "target_pence": target,
+                "allocation_pence": allocated,
+                "distance_from_target": None
+                if distance_k is None or math.isnan(distance_k)
+                else distance_k,
+                "baseline_pence": base,
+                "by_mechanism_pence": mechanisms,
+            }
+            for (
+                unit_id,
+                name,
+                parent,
+                heads,
+                wp,
+                need,
+                target,
+                allocated,
+                distance_k,
+                base,
+                mechanisms,
+            ) in columns
+        ]
+    )
 
 
 def assemble(
@@ -105,12 +163,24 @@ def assemble(
     explanation: Explanation | None = None,
     infeasibility: InfeasibilityReport | None = None,
 ) -> AllocationResult:
-    s, _a, pot = f.scenario, f.arrays, f.pot
+    with gc_paused():
+        return _assemble(f, outcome, plan, timings, rules, explanation, infeasibility)
+
+
+def _assemble(
+    f: Formulation,
+    outcome: SequenceOutcome,
+    plan: PencePlan | None,
+    timings: Timings,
+    rules: list[RuleLine],
+    explanation: Explanation | None,
+    infeasibility: InfeasibilityReport | None,
+) -> AllocationResult:
+    s, pot = f.scenario, f.pot
     program = f.program
     final = outcome.final
     alloc = None if plan is None else unit_allocations(f, plan)
     mech = None if plan is None else _by_mechanism(f, plan)
-    places = {p.place_id: p for p in s.places}
     result = AllocationResult(
         scenario_id=s.scenario_id,
         scenario_hash=s.content_hash(),
@@ -181,7 +251,6 @@ def assemble(
         value_by = _value_lines(f, plan)
         total = sum(v.value for v in value_by) + sum(line.value for line in result.schemes)
         result = result.model_copy(update={"value_by": value_by, "value_total": total})
-    del places
     return result
 
 
@@ -189,6 +258,8 @@ def _by_mechanism(f: Formulation, plan: PencePlan) -> dict[UnitLevel, list[dict[
     a = f.arrays
     share_cell, c_neighbourhood, _ = a.cell_neighbourhoods
     c_provider = a.cells[0][share_cell]
+    scheme, s_neighbourhood = plan.scheme_neighbourhoods
+    s_provider = f.scheme_provider[scheme]
     kinds = sorted({k.value for k in a.provider_payment_kind})
     kind_of = np.array([k.value for k in a.provider_payment_kind], dtype=object)
     n_nb = len(a.neighbourhood_ids)
@@ -198,8 +269,8 @@ def _by_mechanism(f: Formulation, plan: PencePlan) -> dict[UnitLevel, list[dict[
         nb = np.bincount(
             c_neighbourhood[mask], weights=plan.cell_neighbourhood_pence[mask], minlength=n_nb
         ).astype(np.int64)
-        sch = kind_of[f.scheme_provider] == kind if len(f.scheme_provider) else np.zeros(0, bool)
-        nb += plan.scheme_neighbourhood_pence[sch].sum(axis=0).astype(np.int64)
+        mine = kind_of[s_provider] == kind
+        np.add.at(nb, s_neighbourhood[mine], plan.scheme_neighbourhood_pence[mine])
         per_kind[kind] = nb
     out: dict[UnitLevel, list[dict[str, int]]] = {}
     for level, group, size in (
@@ -207,11 +278,14 @@ def _by_mechanism(f: Formulation, plan: PencePlan) -> dict[UnitLevel, list[dict[
         (UnitLevel.PLACE, a.neighbourhood_place, len(a.place_ids)),
         (UnitLevel.SYSTEM, a.neighbourhood_system, len(a.system_ids)),
     ):
-        sums = {
-            k: np.bincount(group, weights=v, minlength=size).astype(np.int64)
-            for k, v in per_kind.items()
-        }
-        out[level] = [{k: int(sums[k][u]) for k in kinds if sums[k][u]} for u in range(size)]
+        sums = [
+            np.bincount(group, weights=per_kind[k], minlength=size).astype(np.int64).tolist()
+            for k in kinds
+        ]
+        out[level] = [
+            {k: v for k, v in zip(kinds, unit, strict=True) if v}
+            for unit in zip(*sums, strict=True)
+        ]
     return out
 
 
@@ -256,17 +330,28 @@ def _provider_lines(f: Formulation, plan: PencePlan) -> list[ProviderLine]:
     s, a = f.scenario, f.arrays
     c_provider, _, _ = a.cells
     n_p = len(a.provider_ids)
-    by_place = np.zeros((n_p, len(a.place_ids)), dtype=np.int64)
-    np.add.at(by_place, (c_provider, a.cell_place), plan.cell_pence)
-    np.add.at(by_place, (f.scheme_provider, f.scheme_place), plan.scheme_pence)
+    # Providers serve a few places each: by place is sparse (providers × places).
+    by_place = sp.csr_array(
+        (
+            np.concatenate([plan.cell_pence, plan.scheme_pence]),
+            (
+                np.concatenate([c_provider, f.scheme_provider]),
+                np.concatenate([a.cell_place, f.scheme_place]),
+            ),
+        ),
+        shape=(n_p, len(a.place_ids)),
+    )
+    by_place.sum_duplicates()
+    by_place.eliminate_zeros()
     by_segment = np.zeros((n_p, len(a.segment_ids)), dtype=np.int64)
     np.add.at(by_segment, (plan.ps_provider, plan.ps_segment), plan.ps_total)
     by_funder = np.zeros((n_p, len(a.funder_ids)), dtype=np.int64)
     np.add.at(by_funder, (plan.ps_provider[plan.flow_key], plan.flow_funder), plan.flow_pence)
+    provider_at = {pid: k for k, pid in enumerate(a.provider_ids)}
     segment_at = {sid: k for k, sid in enumerate(a.segment_ids)}
     for u, funder in enumerate(s.funders):
-        for item in funder.pass_through:
-            k = a.provider_ids.index(item.provider_id)
+        for item in funder.pass_through:  # in order: an item without segment follows the rest
+            k = provider_at[item.provider_id]
             by_funder[k, u] += item.amount_pence
             if item.segment_id is not None:
                 by_segment[k, segment_at[item.segment_id]] += item.amount_pence
@@ -279,60 +364,75 @@ def _provider_lines(f: Formulation, plan: PencePlan) -> list[ProviderLine]:
     scheme_by_provider = np.bincount(
         f.scheme_provider, weights=plan.scheme_pence, minlength=n_p
     ).astype(np.int64)
+    place_ids = np.array(a.place_ids, dtype=object)[by_place.indices].tolist()
+    place_pence = by_place.data.tolist()
+    starts = by_place.indptr.tolist()
+    budgets = (plan.provider_capitated + f.pass_through_pence).tolist()
     lines = []
     for k, p in enumerate(s.providers):
-        budget = int(plan.provider_capitated[k] + f.pass_through_pence[k])
+        budget = budgets[k]
+        places = range(starts[k], starts[k + 1])
         lines.append(
-            ProviderLine(
-                provider_id=p.provider_id,
-                name=p.name,
-                kind=p.kind.value,
-                payment=p.payment.kind.value,
-                funded=budget > 0,
-                baseline_pence=p.baseline_pence,
-                budget_pence=budget,
-                change_pence=budget - p.baseline_pence,
-                change_share=_ratio(budget - p.baseline_pence, p.baseline_pence),
-                pass_through_pence=int(f.pass_through_pence[k]),
-                schemes_pence=int(scheme_by_provider[k]),
-                by_segment_pence={
-                    a.segment_ids[j]: int(v) for j, v in enumerate(by_segment[k]) if v
-                },
-                by_place_pence={a.place_ids[j]: int(v) for j, v in enumerate(by_place[k]) if v},
-                by_funder_pence={a.funder_ids[j]: int(v) for j, v in enumerate(by_funder[k]) if v},
-            )
+            {
+                "provider_id": p.provider_id,
+                "name": p.name,
+                "kind": p.kind.value,
+                "payment": p.payment.kind.value,
+                "funded": budget > 0,
+                "baseline_pence": p.baseline_pence,
+                "budget_pence": budget,
+                "change_pence": budget - p.baseline_pence,
+                "change_share": _ratio(budget - p.baseline_pence, p.baseline_pence),
+                "pass_through_pence": int(f.pass_through_pence[k]),
+                "schemes_pence": int(scheme_by_provider[k]),
+                "by_segment_pence": _nonzero(a.segment_ids, by_segment[k]),
+                "by_place_pence": {place_ids[i]: place_pence[i] for i in places},
+                "by_funder_pence": _nonzero(a.funder_ids, by_funder[k]),
+            }
         )
-    return lines
+    return PROVIDER_LINES.validate_python(lines)
+
+
+def _nonzero(ids: list[str], pence: IntArray) -> dict[str, int]:
+    return {i: v for i, v in zip(ids, pence.tolist(), strict=True) if v}
 
 
 def _cell_lines(f: Formulation, plan: PencePlan) -> list[CellLine]:
     a = f.arrays
-    cell, n, _ = a.cell_neighbourhoods
-    p, _, s = a.cells
-    pid = np.array(a.provider_ids, dtype=object)[p[cell]]
-    nid = np.array(a.neighbourhood_ids, dtype=object)[n]
-    sid = np.array(a.segment_ids, dtype=object)[s[cell]]
-    return [
-        # Built without re-validation: national results have hundreds of thousands of cells.
-        CellLine.model_construct(
-            provider_id=x, neighbourhood_id=y, segment_id=z, budget_pence=int(v)
-        )
-        for x, y, z, v in zip(pid, nid, sid, plan.cell_neighbourhood_pence, strict=True)
-    ]
+    cell, neighbourhood, _ = a.cell_neighbourhoods
+    provider, _, segment = a.cells
+    columns = zip(
+        np.array(a.provider_ids, dtype=object)[provider[cell]].tolist(),
+        np.array(a.neighbourhood_ids, dtype=object)[neighbourhood].tolist(),
+        np.array(a.segment_ids, dtype=object)[segment[cell]].tolist(),
+        plan.cell_neighbourhood_pence.tolist(),
+        strict=True,
+    )
+    return CELL_LINES.validate_python(
+        [
+            {"provider_id": p, "neighbourhood_id": n, "segment_id": s, "budget_pence": v}
+            for p, n, s, v in columns
+        ]
+    )
 
 
 def _flow_lines(f: Formulation, plan: PencePlan) -> list[FlowLine]:
     a = f.arrays
-    return [
-        FlowLine.model_construct(
-            funder_id=a.funder_ids[u],
-            provider_id=a.provider_ids[plan.ps_provider[key]],
-            segment_id=a.segment_ids[plan.ps_segment[key]],
-            amount_pence=int(v),
-        )
-        for u, key, v in zip(plan.flow_funder, plan.flow_key, plan.flow_pence, strict=True)
-        if v
-    ]
+    paid = np.flatnonzero(plan.flow_pence)
+    key = plan.flow_key[paid]
+    columns = zip(
+        np.array(a.funder_ids, dtype=object)[plan.flow_funder[paid]].tolist(),
+        np.array(a.provider_ids, dtype=object)[plan.ps_provider[key]].tolist(),
+        np.array(a.segment_ids, dtype=object)[plan.ps_segment[key]].tolist(),
+        plan.flow_pence[paid].tolist(),
+        strict=True,
+    )
+    return FLOW_LINES.validate_python(
+        [
+            {"funder_id": u, "provider_id": p, "segment_id": s, "amount_pence": v}
+            for u, p, s, v in columns
+        ]
+    )
 
 
 def _scheme_lines(f: Formulation, plan: PencePlan) -> list[SchemeLine]:
@@ -352,12 +452,19 @@ def _scheme_lines(f: Formulation, plan: PencePlan) -> list[SchemeLine]:
 
 
 def _value_lines(f: Formulation, plan: PencePlan) -> list[ValueLine]:
-    a = f.arrays
-    spend = value_of_spend(f.scenario, a, plan.cell_pence)
-    return [
-        ValueLine(place_id=pl, segment_id=sg, provider_kind=kd, spend_pence=int(sp), value=float(v))
-        for pl, sg, kd, sp, v in spend
-    ]
+    spend = value_of_spend(f.scenario, f.arrays, plan.cell_pence)
+    return VALUE_LINES.validate_python(
+        [
+            {
+                "place_id": pl,
+                "segment_id": sg,
+                "provider_kind": kd,
+                "spend_pence": int(sp),
+                "value": float(v),
+            }
+            for pl, sg, kd, sp, v in spend
+        ]
+    )
 
 
 __all__ = ["PENCE_PER_UNIT", "assemble"]

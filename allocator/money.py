@@ -14,17 +14,22 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 import numpy as np
 
-from allocator.types import FloatArray, IntArray, NumArray
+from allocator.types import BoolArray, FloatArray, IntArray, NumArray
 
 _INT64_SAFE_BITS = 61  # every intermediate of the int64 path stays below 2**62
 _CENT = Decimal("0.01")
 
 
-def _exact_integer_weights(weights: FloatArray) -> tuple[IntArray, list[int] | None]:
-    """Integers proportional to ``weights``, exactly: int64 when they fit, else Python ints.
+def _exact_integer_weights(
+    weights: FloatArray, group: IntArray, num_groups: int
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """Integers proportional to ``weights`` within each group, exactly, as int64 where they fit.
 
     Each float is ``m × 2**e`` with an integer mantissa ``m`` below ``2**53``; scaling every
-    weight by ``2**-min(e)`` gives integers with exactly the same ratios.
+    weight of a group by ``2**-min(e)`` over the group gives integers with exactly the same
+    ratios. Returns the mantissas ``m``, the shifts that scale them, and per group whether
+    the integers ``m << shift`` (and their sum) stay within the int64 arithmetic of
+    `_divmod_scaled`; where they do not, the group needs Python integers.
     """
     mantissa, exponent = np.frexp(weights)
     m = (mantissa * 2.0**53).astype(np.int64)
@@ -35,37 +40,109 @@ def _exact_integer_weights(weights: FloatArray) -> tuple[IntArray, list[int] | N
     trailing = np.frexp(lowest_bit.astype(np.float64))[1].astype(np.int64) - 1
     m = m >> trailing
     e = e + trailing
-    shift = np.where(nonzero, e - e[nonzero].min(), 0)
+    lowest_exponent = np.zeros(num_groups, dtype=np.int64)
+    lowest_exponent[group[nonzero]] = np.iinfo(np.int64).max
+    np.minimum.at(lowest_exponent, group[nonzero], e[nonzero])
+    shift = np.where(nonzero, e - lowest_exponent[group], 0)
     bits = np.where(nonzero, np.frexp(m.astype(np.float64))[1].astype(np.int64) + shift, 0)
-    spare_bits = int(np.ceil(np.log2(weights.size))) if weights.size > 1 else 0
-    if int(bits.max()) + spare_bits <= _INT64_SAFE_BITS:
-        return m << shift, None
-    return m, [int(mi) << int(si) for mi, si in zip(m.tolist(), shift.tolist(), strict=True)]
+    widest = np.zeros(num_groups, dtype=np.int64)
+    np.maximum.at(widest, group, bits)
+    size = np.bincount(group, minlength=num_groups)
+    spare_bits = np.where(size > 1, np.ceil(np.log2(np.maximum(size, 1))), 0).astype(np.int64)
+    fits = widest + spare_bits <= _INT64_SAFE_BITS
+    return m, shift, fits
 
 
-def _divmod_scaled(total: int, u: IntArray, denominator: int) -> tuple[IntArray, IntArray]:
-    """``divmod(total × u, denominator)`` elementwise in int64 without overflow.
+def _divmod_scaled(
+    total: IntArray, u: IntArray, denominator: IntArray
+) -> tuple[IntArray, IntArray]:
+    """``divmod(total × u, denominator)`` elementwise, exactly.
 
-    Requires ``u <= denominator < 2**62`` and ``total < 2**62``: binary long multiplication
-    over the bits of ``total`` keeps every intermediate below ``2**63``.
+    Requires ``0 <= u <= denominator < 2**62`` and ``0 <= total < 2**62``, so the quotient
+    and remainder fit int64; where the product itself might not, it is formed in Python
+    integers (an object array), which never overflow.
     """
-    if total * int(u.max(initial=0)) < 2**63:
+    if np.all(total.astype(np.float64) * u.astype(np.float64) < 2.0**62):
         product = total * u
         return product // denominator, product % denominator
-    quotient = np.zeros_like(u)
-    remainder = np.zeros_like(u)
-    for bit in bin(total)[2:]:
-        quotient <<= 1
-        remainder <<= 1
-        over = remainder >= denominator
-        remainder -= denominator * over
-        quotient += over
-        if bit == "1":
-            remainder += u
-            over = remainder >= denominator
-            remainder -= denominator * over
-            quotient += over
-    return quotient, remainder
+    product = total.astype(object) * u.astype(object)
+    divisor = denominator.astype(object)
+    return (product // divisor).astype(np.int64), (product % divisor).astype(np.int64)
+
+
+def _largest_remainder_python(total: int, mantissa: IntArray, shift: IntArray) -> IntArray:
+    """One group whose exact integer weights overflow int64: the same rule in Python integers."""
+    big = [int(mi) << int(si) for mi, si in zip(mantissa.tolist(), shift.tolist(), strict=True)]
+    denominator = sum(big)
+    pairs = [divmod(total * x, denominator) for x in big]
+    parts = np.array([q for q, _ in pairs], dtype=np.int64)
+    shortfall = total - sum(q for q, _ in pairs)
+    order = sorted(range(len(big)), key=lambda i: (-pairs[i][1], i))
+    parts[order[:shortfall]] += 1
+    return parts
+
+
+def _check_weights(weights: Sequence[float] | NumArray) -> FloatArray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1:
+        raise ValueError("weights must be one-dimensional")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and non-negative")
+    return w
+
+
+def largest_remainder_by_group(
+    totals: Sequence[int] | NumArray, group: NumArray, weights: Sequence[float] | NumArray
+) -> IntArray:
+    """`largest_remainder` of every group at once: ``totals[g]`` split among ``group == g``.
+
+    The parts of each group are exactly those ``largest_remainder(totals[g], weights[group
+    == g])`` returns (ties to the lower position); a group with no members is skipped. All
+    groups are done together with integer array arithmetic, so splitting every place's
+    target among its neighbourhoods costs one pass, not one call per place.
+
+    >>> largest_remainder_by_group([100, 10], [0, 1, 0, 1, 0], [1, 0.5, 1, 0.5, 1]).tolist()
+    [34, 5, 33, 5, 33]
+    """
+    total = np.asarray(totals, dtype=np.int64)
+    if total.ndim != 1:
+        raise ValueError("totals must be one-dimensional")
+    if np.any(total < 0):
+        raise ValueError(f"totals must be 0 or more, got {int(total.min())}")
+    if np.any(total >= 2**62):
+        raise ValueError(f"total {int(total.max())} is too large (the limit is 2**62 pence)")
+    w = _check_weights(weights)
+    g = np.asarray(group, dtype=np.int64)
+    if g.shape != w.shape:
+        raise ValueError("group and weights must have the same length")
+    num_groups = total.size
+    has_weight = np.bincount(g, weights=(w > 0).astype(np.float64), minlength=num_groups) > 0
+    has_members = np.bincount(g, minlength=num_groups) > 0
+    empty = has_members & ~has_weight & (total > 0)
+    if empty.any():
+        bad = int(total[np.flatnonzero(empty)[0]])
+        raise ValueError(f"cannot split {bad} between parts whose weights are all zero")
+
+    mantissa, shift, fits = _exact_integer_weights(w, g, num_groups)
+    u = mantissa << np.where(fits[g], shift, 0)
+    denominator = np.zeros(num_groups, dtype=np.int64)
+    np.add.at(denominator, g, np.where(fits[g], u, 0))
+    in_int64 = fits[g] & has_weight[g]
+    quotient, remainder = _divmod_scaled(total[g[in_int64]], u[in_int64], denominator[g[in_int64]])
+    parts = np.zeros(w.size, dtype=np.int64)
+    parts[in_int64] = quotient
+    given = np.zeros(num_groups, dtype=np.int64)
+    np.add.at(given, g[in_int64], quotient)
+    # The pennies left in each group go to its largest remainders (ties: lower position).
+    members = np.flatnonzero(in_int64)
+    order = members[np.lexsort((members, -remainder, g[in_int64]))]
+    first = np.searchsorted(g[order], np.arange(num_groups))
+    rank = np.arange(order.size) - first[g[order]]
+    parts[order] += (rank < (total - given)[g[order]]).astype(np.int64)
+    for wide_group in np.flatnonzero(~fits & has_weight):  # rare: weights span > 2**61
+        at = np.flatnonzero(g == wide_group)
+        parts[at] = _largest_remainder_python(int(total[wide_group]), mantissa[at], shift[at])
+    return parts
 
 
 def largest_remainder(total: int, weights: Sequence[float] | NumArray) -> IntArray:
@@ -93,31 +170,12 @@ def largest_remainder(total: int, weights: Sequence[float] | NumArray) -> IntArr
         raise ValueError(f"total must be 0 or more, got {total}")
     if total >= 2**62:
         raise ValueError(f"total {total} is too large (the limit is 2**62 pence)")
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 1:
-        raise ValueError("weights must be one-dimensional")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and non-negative")
-    n = w.size
-    if n == 0 or not np.any(w > 0):
+    w = _check_weights(weights)
+    if w.size == 0 or not np.any(w > 0):
         if total == 0:
-            return np.zeros(n, dtype=np.int64)
+            return np.zeros(w.size, dtype=np.int64)
         raise ValueError(f"cannot split {total} between parts whose weights are all zero")
-
-    u, big = _exact_integer_weights(w)
-    if big is None:
-        quotient, remainder = _divmod_scaled(total, u, int(u.sum()))
-        shortfall = total - int(quotient.sum())
-        order = np.argsort(-remainder, kind="stable")
-        parts = quotient.astype(np.int64)
-    else:
-        denominator = sum(big)
-        pairs = [divmod(total * x, denominator) for x in big]
-        parts = np.array([q for q, _ in pairs], dtype=np.int64)
-        shortfall = total - sum(q for q, _ in pairs)
-        order = np.array(sorted(range(n), key=lambda i: (-pairs[i][1], i)), dtype=np.int64)
-    parts[order[:shortfall]] += 1
-    return parts
+    return largest_remainder_by_group([total], np.zeros(w.size, dtype=np.int64), w)
 
 
 def pence_to_gbp_str(pence: int | np.integer) -> str:

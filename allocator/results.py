@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from allocator import __version__
+from allocator.arrays import items_of_groups
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.reconcile import controlled_round, round_grouped, round_to_total
-from allocator.types import FloatArray, IntArray
+from allocator.types import FloatArray, IntArray, NumArray
 from models import UnitLevel
 
 
@@ -35,7 +37,13 @@ class PencePlan:
     cell_neighbourhood_pence: IntArray  # aligned with ScenarioArrays.cell_neighbourhoods
     scheme_units: IntArray
     scheme_pence: IntArray
-    scheme_neighbourhood_pence: IntArray  # (schemes, neighbourhoods) dense; schemes are few
+    scheme_neighbourhoods: tuple[IntArray, IntArray]  # (scheme, neighbourhood of its place)
+    scheme_neighbourhood_pence: IntArray  # aligned with scheme_neighbourhoods
+
+
+def _positions(ids: list[str], values: NumArray) -> IntArray:
+    """The position of each value in ``ids`` (a hash lookup, vectorised)."""
+    return pd.Index(ids).get_indexer(pd.Index(values)).astype(np.int64)
 
 
 def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
@@ -71,13 +79,10 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
     ).astype(np.int64)
 
     # Funder -> (provider, segment) flows: funder rows and key columns both exact.
-    labels = cols["funding"].labels
-    funder_at = {fid: k for k, fid in enumerate(a.funder_ids)}
-    provider_at = {pid: k for k, pid in enumerate(a.provider_ids)}
-    funder = labels["funder_id"].map(funder_at).to_numpy(dtype=np.int64)
-    segment_at = {sid: k for k, sid in enumerate(a.segment_ids)}
-    provider = labels["provider_id"].map(provider_at).to_numpy(dtype=np.int64)
-    segment = labels["segment_id"].map(segment_at).to_numpy(dtype=np.int64)
+    labels = cols["funding"].label_columns
+    funder = _positions(a.funder_ids, labels["funder_id"])
+    provider = _positions(a.provider_ids, labels["provider_id"])
+    segment = _positions(a.segment_ids, labels["segment_id"])
     flow_key_all = provider * n_s + segment
     pos = np.searchsorted(keys, flow_key_all)
     valid = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == flow_key_all)
@@ -105,16 +110,15 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
     cell_nb = round_grouped(cell_int[share_cell] * share, share_cell, cell_int)
 
     # Each scheme's cost shared by the neighbourhoods of its place, by weighted population.
-    n_nb = len(a.neighbourhood_ids)
-    scheme_nb = np.zeros((len(scheme_pence), n_nb), dtype=np.int64)
-    for j, place in enumerate(f.scheme_place):
-        members = np.flatnonzero(a.neighbourhood_place == place)
-        scheme_nb[j, members] = round_to_total(
-            scheme_pence[j]
-            * a.neighbourhood_wp[members]
-            / max(a.neighbourhood_wp[members].sum(), 1e-12),
-            int(scheme_pence[j]),
-        )
+    scheme, neighbourhood = items_of_groups(a.neighbourhood_place, len(a.place_ids), f.scheme_place)
+    wp = a.neighbourhood_wp[neighbourhood]
+    starts = np.searchsorted(scheme, np.arange(len(scheme_pence)))
+    stops = np.searchsorted(scheme, np.arange(len(scheme_pence)), side="right")
+    # numpy's own sum per scheme (pairwise, as the published shares always used).
+    scheme_wp = np.array([wp[i:j].sum() for i, j in zip(starts, stops, strict=True)])
+    scheme_nb = round_grouped(
+        scheme_pence[scheme] * wp / np.maximum(scheme_wp, 1e-12)[scheme], scheme, scheme_pence
+    )
     return PencePlan(
         provider_capitated=provider_int,
         ps_provider=ps_provider,
@@ -127,6 +131,7 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
         cell_neighbourhood_pence=cell_nb,
         scheme_units=units,
         scheme_pence=scheme_pence,
+        scheme_neighbourhoods=(scheme, neighbourhood),
         scheme_neighbourhood_pence=scheme_nb,
     )
 
@@ -139,7 +144,8 @@ def unit_allocations(f: Formulation, plan: PencePlan) -> dict[UnitLevel, IntArra
     nb = np.bincount(c_neighbourhood, weights=plan.cell_neighbourhood_pence, minlength=n_nb).astype(
         np.int64
     )
-    nb += plan.scheme_neighbourhood_pence.sum(axis=0)
+    scheme_neighbourhood = plan.scheme_neighbourhoods[1]
+    np.add.at(nb, scheme_neighbourhood, plan.scheme_neighbourhood_pence)
     place = np.bincount(a.neighbourhood_place, weights=nb, minlength=len(a.place_ids)).astype(
         np.int64
     )

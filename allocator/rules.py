@@ -45,7 +45,7 @@ def rule_rows(f: Formulation, x: FloatArray) -> list[RuleRow]:
                 keep = np.flatnonzero(np.isfinite(lo) if side == "under" else np.isfinite(hi))
                 breach[keep] += x[cols.positions]
         names = f.rule_names.get(name, [f"{name} #{k}" for k in range(block.size)])
-        labels = block.labels
+        labels = block.label_columns  # plain arrays: reading them builds no DataFrame
         unit_col = next(
             (
                 c
@@ -58,7 +58,7 @@ def rule_rows(f: Formulation, x: FloatArray) -> list[RuleRow]:
             line = RuleLine(
                 rule=names[k],
                 block=name,
-                unit_id=None if unit_col is None else str(labels[unit_col].iloc[k]),
+                unit_id=None if unit_col is None else str(labels[unit_col][k]),
                 binding=bool(at_lo[k] or at_hi[k]),
                 breach_pence=round(breach[k] * PENCE_PER_UNIT),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from allocator.assemble import assemble
 from allocator.backends.base import SolveOptions, TerminationReason
@@ -16,6 +17,10 @@ from allocator.validate import blocking, validate_scenario
 from models import Scenario
 from models.results import AllocationResult, Timings
 
+if TYPE_CHECKING:
+    from allocator.formulation.formulate import Extension
+    from allocator.riskshare.aware import RiskLimits
+
 
 def solve_scenario(
     scenario: Scenario,
@@ -26,21 +31,40 @@ def solve_scenario(
     validate: bool = True,
     explain: bool = True,
     sensitivity: bool = False,
+    risk_limits: RiskLimits | None = None,
+    extend: Extension | None = None,
 ) -> AllocationResult:
     """Allocate a scenario's budget. Infeasible or time-limited solves are results, not errors.
 
     With ``explain`` the result carries shadow prices of the binding rules, the value of
     £1 more from each funder and, when the rules conflict, the infeasibility diagnosis;
     ``sensitivity`` adds the range over which each of those prices holds (by re-solves).
-    Raises `ScenarioInvalid` (with every located issue) when the scenario is not valid.
+    ``risk_limits`` makes the allocation risk-aware: CVaR limits over sampled outturns,
+    checked out of sample, with what they cost (`allocator.riskshare.aware`). ``extend``
+    adds rows and columns to the formulation before it is solved (and to the infeasibility
+    diagnosis). Raises `ScenarioInvalid` (with every located issue) when the scenario is
+    not valid.
     """
+    if risk_limits is not None:
+        from allocator.riskshare.aware import solve_risk_aware
+
+        return solve_risk_aware(
+            scenario,
+            risk_limits,
+            backend=backend,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            validate=validate,
+            explain=explain,
+            sensitivity=sensitivity,
+        )
     started = time.perf_counter()
     if validate:
         problems = blocking(validate_scenario(scenario))
         if problems:
             raise ScenarioInvalid(f"The scenario has {len(problems)} problem(s)", problems)
     validated = time.perf_counter()
-    formulation = formulate(scenario)
+    formulation = formulate(scenario, extend=extend)
     built = time.perf_counter()
     objective = scenario.objective
     options = SolveOptions(
@@ -70,7 +94,7 @@ def solve_scenario(
     if explain and final.termination.reason is TerminationReason.INFEASIBLE:
         from allocator.explain.infeasibility import diagnose
 
-        infeasibility = diagnose(scenario, backend=name, options=options)
+        infeasibility = diagnose(scenario, backend=name, options=options, extend=extend)
     done = time.perf_counter()
     timings = Timings(
         validate_s=validated - started,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.arrays import ScenarioArrays
-from allocator.money import largest_remainder
+from allocator.money import largest_remainder, largest_remainder_by_group
 from allocator.pool import pot_breakdown
 from allocator.types import FloatArray, IntArray, NumArray, group_sum
 
@@ -62,12 +62,7 @@ class Targets:
 
 def _apportion(parent_total: IntArray, parent_of: IntArray, weights: FloatArray) -> IntArray:
     """Split each parent's total among its children by weight, exactly (largest remainder)."""
-    out = np.zeros(weights.size, dtype=np.int64)
-    for parent in range(parent_total.size):
-        children = np.flatnonzero(parent_of == parent)
-        if children.size:
-            out[children] = largest_remainder(int(parent_total[parent]), weights[children])
-    return out
+    return largest_remainder_by_group(parent_total, parent_of, weights)
 
 
 def compute_targets(arrays: ScenarioArrays, capitated_pot_pence: int | None = None) -> Targets:

@@ -192,15 +192,25 @@ def check_minimum_spend_uses(scenario: Scenario, ctx: ParseContext = EMPTY_CONTE
     if "providers" in ctx.incomplete:
         return []
     issues: list[Issue] = []
+    # Each rule looks only at the providers of its kinds and ids (all, if it names neither).
+    of_kind: dict[str, list[Provider]] = defaultdict(list)
+    by_id: dict[str, list[Provider]] = defaultdict(list)
+    for provider in scenario.providers:
+        of_kind[provider.kind.value].append(provider)
+        by_id[provider.provider_id].append(provider)
     for i, rule in enumerate(scenario.minimum_spends):
         if rule.required_pence() <= 0:
             continue
-        kinds = [k.value for k in rule.provider_kinds]
+        candidates = (
+            [p for k in dict.fromkeys(rule.provider_kinds) for p in of_kind[k.value]]
+            + [p for pid in dict.fromkeys(rule.provider_ids) for p in by_id.get(pid, [])]
+            if rule.provider_kinds or rule.provider_ids
+            else scenario.providers
+        )
         matches = any(
-            _serves(p, kinds, rule.provider_ids)
-            and (not rule.segment_ids or set(rule.segment_ids) & set(p.segment_ids))
+            (not rule.segment_ids or set(rule.segment_ids) & set(p.segment_ids))
             and (not rule.place_ids or set(rule.place_ids) & set(p.place_ids))
-            for p in scenario.providers
+            for p in candidates
         )
         if not matches:
             message = (

@@ -9,13 +9,14 @@ and the least change that would fix it. Findings that make the pool itself meani
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from allocator.errors import Issue
 from allocator.money import pence_to_gbp_str as gbp
 from allocator.pool import pot_breakdown, reserve_pence
 from allocator.validate_common import EMPTY_CONTEXT, ParseContext, blocking_issue, warning_issue
-from models import PaymentKind, Provider, Scenario, UnitLevel
+from models import PaymentKind, Provider, ProviderKind, Scenario, UnitLevel
 
 INFEASIBLE = "infeasible as it stands: "
 
@@ -160,17 +161,21 @@ def check_commitments(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEXT) -> 
         by_reason[reason] = by_reason.get(reason, 0) + amount
     worst_rule, worst_need = None, total_need
     kinds = {p.provider_id: p.kind for p in scenario.providers}
+    need_of_kind: dict[ProviderKind, int] = defaultdict(int)
+    for pid, (amount, _) in needs.items():
+        need_of_kind[kinds[pid]] += amount
     for rule in scenario.minimum_spends:
         if not rule.hard:
             continue
-        matching = [
-            pid
-            for pid in needs
-            if (not rule.provider_kinds and not rule.provider_ids)
-            or kinds[pid] in rule.provider_kinds
-            or pid in rule.provider_ids
-        ]
-        inside = sum(needs[pid][0] for pid in matching)
+        # The commitments of the providers the rule counts: its kinds, plus the named ones.
+        if not rule.provider_kinds and not rule.provider_ids:
+            inside = total_need
+        else:
+            rule_kinds = set(rule.provider_kinds)
+            named = {pid for pid in rule.provider_ids if pid in needs}
+            inside = sum(need_of_kind[k] for k in rule_kinds) + sum(
+                needs[pid][0] for pid in named if kinds[pid] not in rule_kinds
+            )
         need = total_need - inside + max(inside, rule.required_pence())
         if need > worst_need:
             worst_rule, worst_need = rule, need

@@ -21,7 +21,7 @@ from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routers import admin, health, jobs, results, scenarios, solves
+from api.routers import admin, batches, health, jobs, results, scenarios, solves
 from api.settings import Settings, get_settings
 from api.storage.db import Database
 from api.storage.migrate import upgrade
@@ -72,8 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Care allocator API",
         version=_version(),
-        summary="Submit, version and solve budget scenarios; fetch, export, compare and "
-        "approve allocations.",
+        summary="Submit, version and solve budget scenarios; fetch, export, explain, compare "
+        "and approve allocations; risk reports; batches.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         separate_input_output_schemas=False,
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.router,
         results.router,
         results.comparisons_router,
+        batches.router,
         admin.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -1,4 +1,4 @@
-"""Solve jobs: a persistent queue in the database, run in killable worker processes.
+"""Solve jobs and batches: persistent queues in the database, run in killable worker processes.
 
 Every solve is a job row. A server's `JobRunner` keeps its own submissions in an in-memory
 queue and runs at most ``solve_workers`` at once, each worker coroutine owning one solver
@@ -10,12 +10,17 @@ fails every other running job.) The event loop only waits on pipes, in threads.
 States: queued → running → succeeded | failed | cancelled. ``succeeded`` means a result was
 stored, whatever its status (an infeasible scenario is a result, not a failure).
 
+Batches (`api.batches`) run the same way on their own ``batch_workers`` processes (so a
+long batch never holds up a solve), with the same states, cancelling, wall-clock limit and
+recovery; while one runs, its finished runs are stored every `HARVEST_S` seconds.
+
 Recovery: each runner writes a heartbeat row every ``heartbeat_s``. At start and then on
 every heartbeat, a runner marks failed ("interrupted by server restart") the active jobs
-of runners silent for three heartbeats, so a crashed server's jobs never stay "running";
-on a clean shutdown a runner fails its own active jobs ("interrupted by server shutdown")
-and removes its row. Jobs are not re-queued: a planner resubmits, and the result records
-exactly which scenario version it solved.
+and batches of runners silent for three heartbeats, so a crashed server's work never stays
+"running"; on a clean shutdown a runner fails its own active jobs and batches
+("interrupted by server shutdown") and removes its row. Jobs are not re-queued: a planner
+resubmits, and the result records exactly which scenario version it solved. A failed
+batch keeps its finished runs and can be resumed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,10 +41,11 @@ from typing import Any
 
 from sqlalchemy import update
 
+from api.batches import HARVEST_S, BatchWork
 from api.errors import NotReady
 from api.metrics import Gauge, Metrics
 from api.settings import Settings
-from api.storage import job_rows, repository
+from api.storage import batch_rows, job_rows, repository
 from api.storage.db import Database
 from api.storage.tables import JobRow, utcnow
 from api.worker import SolverProcess, forkserver_context
@@ -52,11 +59,12 @@ JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 @dataclass(slots=True)
 class _Active:
-    job_id: str
+    job_id: str  # or a batch id
     done: asyncio.Event = field(default_factory=asyncio.Event)
     slot: SolverProcess | None = None
     cancelled: bool = False
     timed_out: bool = False
+    taken: bool = False  # a worker has it (a resumed batch may be queued twice)
 
 
 class JobRunner:
@@ -68,6 +76,10 @@ class JobRunner:
         self.metrics = metrics
         self.runner_id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._batch_queue: asyncio.Queue[str] = asyncio.Queue()
+        self.batches = BatchWork(database=database, settings=settings)
+        # CPU work done in the server's own threads (risk reports): at most this many at once.
+        self.compute_slots = asyncio.Semaphore(settings.solve_workers)
         self._active: dict[str, _Active] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -75,12 +87,19 @@ class JobRunner:
         self._running = False
         # One thread per solver process waits on its pipe, apart from the loop's default
         # executor, so database work and heartbeats never queue behind long solves.
-        self._waiters = ThreadPoolExecutor(settings.solve_workers, thread_name_prefix="solver-pipe")
+        self._waiters = ThreadPoolExecutor(
+            settings.solve_workers + settings.batch_workers, thread_name_prefix="solver-pipe"
+        )
         self._slots = [
             SolverProcess(forkserver_context(), settings.solve_target, f"allocator-solver-{i}")
             for i in range(settings.solve_workers)
         ]
+        self._batch_slots = [
+            SolverProcess(forkserver_context(), settings.batch_target, f"allocator-batch-{i}")
+            for i in range(settings.batch_workers)
+        ]
         metrics.add_gauge(Gauge("allocator_jobs", "Solve jobs by state.", self._job_counts))
+        metrics.add_gauge(Gauge("allocator_batches", "Batches by state.", self._batch_counts))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -95,8 +114,17 @@ class JobRunner:
         # without delaying startup.
         self._warm = asyncio.create_task(asyncio.to_thread(self._prestart))
         self._tasks = [
-            asyncio.create_task(self._work(slot), name=f"solve-worker-{i}")
+            asyncio.create_task(
+                self._work(slot, self._queue, self._run, self._finish), name=f"solve-worker-{i}"
+            )
             for i, slot in enumerate(self._slots)
+        ]
+        self._tasks += [
+            asyncio.create_task(
+                self._work(slot, self._batch_queue, self._run_batch, self.batches.finish),
+                name=f"batch-worker-{i}",
+            )
+            for i, slot in enumerate(self._batch_slots)
         ]
         self._tasks.append(asyncio.create_task(self._monitor(), name="job-monitor"))
         self._running = True
@@ -107,7 +135,7 @@ class JobRunner:
         ids = list(self._active)
         for task in self._tasks:
             task.cancel()
-        for slot in self._slots:
+        for slot in self._all_slots:
             slot.kill()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -117,17 +145,21 @@ class JobRunner:
             with contextlib.suppress(Exception):
                 await self._warm
         await asyncio.to_thread(self._shutdown_rows, ids)
-        for slot in self._slots:
+        for slot in self._all_slots:
             await asyncio.to_thread(slot.close)
         self._waiters.shutdown(wait=False, cancel_futures=True)
         for active in self._active.values():
             active.done.set()
         self._active.clear()
 
+    @property
+    def _all_slots(self) -> list[SolverProcess]:
+        return self._slots + self._batch_slots
+
     def _prestart(self) -> None:
         multiprocessing.forkserver.ensure_running()
         if self.settings.prestart_solvers:
-            for slot in self._slots:
+            for slot in self._all_slots:
                 slot.start()
 
     def _shutdown_rows(self, ids: list[str]) -> None:
@@ -135,9 +167,12 @@ class JobRunner:
             moved = job_rows.finish_jobs(
                 session, job_ids=ids, state="failed", error=SHUTDOWN_REASON
             )
+            moved += batch_rows.finish_batches(
+                session, batch_ids=ids, state="failed", error=SHUTDOWN_REASON
+            )
             job_rows.remove_runner(session, runner_id=self.runner_id)
         if moved:
-            log.warning("%d job(s) failed: %s", moved, SHUTDOWN_REASON)
+            log.warning("%d job(s) and batch(es) failed: %s", moved, SHUTDOWN_REASON)
 
     def _beat_and_recover(self) -> None:
         with self.database.transaction() as session:
@@ -148,9 +183,15 @@ class JobRunner:
             moved = job_rows.finish_jobs(
                 session, job_ids=orphans, state="failed", error=RESTART_REASON
             )
+            batches = batch_rows.orphaned_batches(
+                session, stale_after=self.stale_after, own_runner=self.runner_id
+            )
+            moved += batch_rows.finish_batches(
+                session, batch_ids=batches, state="failed", error=RESTART_REASON
+            )
             job_rows.delete_stale_runners(session, stale_after=self.stale_after)
         if moved:
-            log.warning("%d orphaned job(s) failed: %s", moved, RESTART_REASON)
+            log.warning("%d orphaned job(s) and batch(es) failed: %s", moved, RESTART_REASON)
 
     async def _monitor(self) -> None:
         """Heartbeat, recover other servers' orphans, and honour cancels made elsewhere."""
@@ -171,11 +212,18 @@ class JobRunner:
 
     def _cancel_requested(self, ids: list[str]) -> list[str]:
         with self.database.transaction(write=False) as session:
-            return job_rows.cancel_requested(session, job_ids=ids)
+            return job_rows.cancel_requested(session, job_ids=ids) + batch_rows.cancel_requested(
+                session, batch_ids=ids
+            )
 
     def _job_counts(self) -> list[tuple[tuple[tuple[str, str], ...], float]]:
         with self.database.transaction(write=False) as session:
             counts = job_rows.job_counts(session)
+        return [((("state", state),), float(counts.get(state, 0))) for state in JOB_STATES]
+
+    def _batch_counts(self) -> list[tuple[tuple[tuple[str, str], ...], float]]:
+        with self.database.transaction(write=False) as session:
+            counts = batch_rows.batch_counts(session)
         return [((("state", state),), float(counts.get(state, 0))) for state in JOB_STATES]
 
     # ------------------------------------------------------------------ submitting
@@ -186,6 +234,13 @@ class JobRunner:
             raise NotReady("the server is shutting down and takes no new solves")
         self._active[job_id] = _Active(job_id)
         self._queue.put_nowait(job_id)
+
+    def submit_batch(self, batch_id: str) -> None:
+        """Queue a committed (queued) batch row for this server's batch workers."""
+        if not self._running:
+            raise NotReady("the server is shutting down and takes no new batches")
+        self._active[batch_id] = _Active(batch_id)
+        self._batch_queue.put_nowait(batch_id)
 
     async def wait(self, job_id: str, timeout_s: float) -> bool:
         """Whether the job finished within ``timeout_s`` (False also if it is not ours)."""
@@ -199,7 +254,7 @@ class JobRunner:
         return True
 
     def cancel_local(self, job_id: str) -> bool:
-        """Cancel a job this server holds: kill its process if it is running."""
+        """Cancel a job or batch this server holds: kill its process if it is running."""
         active = self._active.get(job_id)
         if active is None:
             return False
@@ -214,31 +269,40 @@ class JobRunner:
             self._loop.call_soon_threadsafe(self.cancel_local, job_id)
 
     def pid_of(self, job_id: str) -> int | None:
-        """The solver process id of a running job (for operators and fault tests)."""
+        """The process id of a running job or batch (for operators and fault tests)."""
         active = self._active.get(job_id)
         return active.slot.pid if active is not None and active.slot is not None else None
 
     # ------------------------------------------------------------------ running
 
-    async def _work(self, slot: SolverProcess) -> None:
+    async def _work(
+        self,
+        slot: SolverProcess,
+        queue: asyncio.Queue[str],
+        run: Callable[[_Active, SolverProcess], Awaitable[None]],
+        fail: Callable[[str, str, str | None], None],
+    ) -> None:
+        """One worker: take the queue's jobs (or batches) one at a time, run each on ``slot``."""
         while True:
-            job_id = await self._queue.get()
+            job_id = await queue.get()
             active = self._active.get(job_id)
-            if active is None:
+            if active is None or active.taken:
                 continue
+            active.taken = True
             try:
-                await self._run(active, slot)
+                await run(active, slot)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("job %s could not be run", job_id)
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(
-                        self._finish, job_id, "failed", "internal error running the job"
+                        fail, job_id, "failed", "internal error running the job"
                     )
             finally:
                 active.done.set()
-                self._active.pop(job_id, None)
+                if self._active.get(job_id) is active:  # not replaced by a resume
+                    del self._active[job_id]
 
     def _claim(self, job_id: str, cancelled: bool) -> dict[str, Any] | None:
         """Mark the job running (if still queued and not cancelled) and return its payload."""
@@ -334,3 +398,45 @@ class JobRunner:
     def _finish(self, job_id: str, state: str, error: str | None) -> None:
         with self.database.transaction() as session:
             job_rows.finish_jobs(session, job_ids=[job_id], state=state, error=error)
+
+    # ------------------------------------------------------------------ batches
+
+    async def _run_batch(self, active: _Active, slot: SolverProcess) -> None:
+        """Run a batch's worker process, storing its records as they appear."""
+        execution = await asyncio.to_thread(self.batches.claim, active.job_id, active.cancelled)
+        if execution is None:
+            return
+        active.slot = slot
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(self._waiters, slot.run, execution.payload)
+        deadline = time.monotonic() + self.settings.batch_wall_clock_s
+        try:
+            if active.cancelled:  # cancelled between claiming and starting
+                slot.kill()
+            while True:
+                done, _ = await asyncio.wait({running}, timeout=HARVEST_S)
+                try:
+                    await asyncio.to_thread(self.batches.harvest, execution)
+                except Exception:  # the database is busy or away: the next pass catches up
+                    log.exception("batch %s: storing finished runs failed", active.job_id)
+                if done:
+                    break
+                if time.monotonic() > deadline and not active.timed_out:
+                    active.timed_out = True
+                    slot.kill()
+            message, exitcode = await running
+        except BaseException:  # shutting down (or broken): stop it, keep what finished
+            slot.kill()
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.batches.keep, execution)
+            raise
+        finally:
+            active.slot = None
+        await asyncio.to_thread(
+            self.batches.record,
+            execution,
+            message,
+            exitcode,
+            cancelled=active.cancelled,
+            timed_out=active.timed_out,
+        )

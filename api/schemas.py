@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, WithJsonSchema
 
+from allocator.batch import Axis, BatchOptions, Change, ListRun, MonteCarlo
+from allocator.batch.changes import ParamValue
+from allocator.batch.store import PlaceRow, ProviderRow
+from allocator.riskshare import RiskReport
 from api.errors import ProblemIssue
 from api.security import Role
 from models import Scenario
 from models.comparison import Comparison
-from models.results import AllocationResult
+from models.fields import Name
+from models.results import (
+    AllocationResult,
+    Explanation,
+    InfeasibilityReport,
+    RuleLine,
+    StageReport,
+)
 
 BackendName = Literal["highs", "ortools", "pulp"]
 SystemId = str
@@ -198,3 +209,147 @@ class Readiness(Envelope):
     status: Literal["ready"]
     database: str
     migration: str | None
+
+
+class ResultExplanation(Envelope):
+    """Why a result is what it is: the rules that bind and what relaxing them is worth, or,
+    for an infeasible scenario, which rules conflict and the least change that fixes it."""
+
+    result_id: str
+    scenario_id: str
+    version: int
+    status: str
+    status_detail: str
+    feasible: bool
+    objective_kind: str
+    value_unit: str
+    stages: list[StageReport] = Field(description="Each stage of the objective, in order.")
+    binding_rules: list[RuleLine] = Field(
+        description="Rules that bind (or soft rules that are breached), with shadow prices."
+    )
+    explanation: Explanation | None = Field(
+        description="The value of £1 more per funder, unfunded schemes' reduced costs."
+    )
+    infeasibility: InfeasibilityReport | None = Field(
+        description="When infeasible: the conflicting rules and the least change."
+    )
+    notes: list[str]
+
+
+class ResultRisk(Envelope):
+    """A seeded Monte Carlo risk report of a result's provider budgets."""
+
+    result_id: str
+    scenario_id: str
+    version: int
+    confidence: float = Field(description="Confidence of the reserve needed.")
+    report: RiskReport
+
+
+class ScenarioRef(Envelope):
+    """A stored scenario version, as a batch's base."""
+
+    scenario_id: str = Field(max_length=64, description="The API's id of the scenario.")
+    version: int | None = Field(
+        default=None, ge=1, le=1_000_000_000, description="Blank: the latest version."
+    )
+
+
+def inline_schema(annotation: Any) -> WithJsonSchema:
+    """``annotation``'s JSON schema with every reference resolved in place.
+
+    For a field typed as plain JSON objects (validated later, as a `BatchSpec`) but
+    documented as ``annotation``: its models then add no OpenAPI components. (The batch
+    changes' ``DemandGrowth`` would otherwise share a name with the scenario's, and the
+    renamed component would break generated clients.)
+    """
+    schema = TypeAdapter(annotation).json_schema(mode="validation")
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[str(node["$ref"]).rsplit("/", 1)[1]])
+            return {k: resolve(v) for k, v in node.items() if k != "discriminator"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return WithJsonSchema(resolve(schema))
+
+
+Changes = tuple[Change, ...]
+ListRuns = tuple[ListRun, ...] | None
+JsonObjects = tuple[dict[str, Any], ...]
+
+
+def _base_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "scenario" if "systems" in value else "stored"
+    return "scenario" if isinstance(value, Scenario) else "stored"
+
+
+BatchBase = Annotated[
+    Annotated[ScenarioRef, Tag("stored")] | Annotated[Scenario, Tag("scenario")],
+    Discriminator(_base_kind),
+]
+
+
+class BatchCreate(Envelope):
+    """A batch spec (as for ``allocator batch``) whose base is a stored version or inline.
+
+    Everything but the base is checked as a `allocator.batch.BatchSpec` once the base is
+    resolved (422 with every issue located).
+    """
+
+    name: Name = ""
+    description: str = Field(default="", max_length=5_000)
+    base: BatchBase = Field(
+        description="{scenario_id, version} of a stored scenario, or a scenario document."
+    )
+    changes: Annotated[JsonObjects, inline_schema(Changes)] = Field(
+        default=(), description="Applied to every run first."
+    )
+    grid: tuple[Axis, ...] | None = None
+    runs: Annotated[JsonObjects | None, inline_schema(ListRuns)] = None
+    monte_carlo: MonteCarlo | None = None
+    options: BatchOptions = Field(default_factory=BatchOptions)
+
+
+class BatchPublic(Envelope):
+    id: str
+    name: str
+    state: JobState
+    scenario_id: str | None = Field(description="The stored base scenario; null if inline.")
+    version: int | None
+    base_hash: str = Field(description="Content hash of the base scenario.")
+    systems: list[SystemId]
+    runs_total: int = Field(ge=0)
+    runs_done: int = Field(ge=0, description="Finished runs (whatever their status).")
+    runs_failed: int = Field(ge=0, description="Finished runs with no allocation.")
+    progress: float = Field(ge=0, le=1)
+    statuses: dict[str, int] = Field(description="Finished runs by status.")
+    cancel_requested: bool
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None = Field(description="When the current (or last) start began.")
+    finished_at: datetime | None
+    elapsed_s: float | None = Field(description="Since started_at, until finished_at.")
+    created_by: str
+    spec: dict[str, Any] = Field(description="The spec without its base, options as run.")
+
+
+class BatchRunPublic(Envelope):
+    """One run of a batch: its parameters and, once finished, its status and allocation."""
+
+    run_index: int = Field(description="Position in the spec.")
+    run_id: str
+    params: dict[str, ParamValue]
+    status: str = Field(description="'pending', the solver's termination, 'invalid' or 'error'.")
+    feasible: bool | None
+    reason: str
+    value_total: float | None = None
+    worst_place_distance: float | None = None
+    providers: list[ProviderRow] = Field(default_factory=list)
+    places: list[PlaceRow] = Field(default_factory=list)
+    finished_at: datetime | None

@@ -65,6 +65,27 @@ class Settings(BaseSettings):
         default="api.worker:solve_document",
         description="'module:function' run in the worker process for each solve.",
     )
+    batch_workers: int = Field(
+        default=1, ge=1, le=64, description="Batch processes running at once (per server)."
+    )
+    batch_target: str = Field(
+        default="api.worker:run_batch_document",
+        description="'module:function' run in the worker process for each batch.",
+    )
+    max_batch_runs: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Most runs one batch may have."
+    )
+    batch_wall_clock_s: float = Field(
+        default=21_600.0,
+        gt=0,
+        description="A batch still running after this long is killed and marked failed "
+        "(its finished runs are kept; it can be resumed).",
+    )
+    max_risk_samples: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Largest risk report: Monte Carlo draws × providers.",
+    )
     heartbeat_s: float = Field(
         default=5.0,
         gt=0,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from allocator.batch import RunRecord
 from api.errors import ProblemIssue
 from api.schemas import (
     ApprovalPublic,
     AuditEntryPublic,
+    BatchPublic,
+    BatchRunPublic,
     JobPublic,
     JobState,
     KeyPublic,
+    ResultExplanation,
     ResultPublic,
     ResultSummary,
     ScenarioDetail,
@@ -21,15 +26,18 @@ from api.schemas import (
     ScenarioVersionPublic,
 )
 from api.security import Role
-from api.storage import repository
+from api.storage import batch_rows, repository
 from api.storage.tables import (
     ApiKey,
     ApprovalRow,
     AuditEntry,
+    BatchRow,
+    BatchRunRow,
     JobRow,
     ResultRow,
     ScenarioRow,
     ScenarioVersionRow,
+    utcnow,
 )
 from models import Scenario
 from models.results import AllocationResult
@@ -136,6 +144,72 @@ def result_public_json(session: Session, row: ResultRow) -> str:
     """
     summary = result_summary(session, row).model_dump_json()
     return f'{summary[:-1]},"result":{row.document}}}'
+
+
+def explanation_public(row: ResultRow, result: AllocationResult) -> ResultExplanation:
+    return ResultExplanation(
+        result_id=row.id,
+        scenario_id=row.scenario_pk,
+        version=row.version,
+        status=result.status,
+        status_detail=result.status_detail,
+        feasible=result.feasible,
+        objective_kind=result.objective_kind,
+        value_unit=result.value_unit,
+        stages=result.stages,
+        binding_rules=[r for r in result.rules if r.binding or r.breach_pence],
+        explanation=result.explanation,
+        infeasibility=result.infeasibility,
+        notes=result.notes,
+    )
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None:
+        return None
+    return max(0.0, ((end or utcnow()) - start).total_seconds())
+
+
+def batch_public(session: Session, row: BatchRow) -> BatchPublic:
+    return BatchPublic(
+        id=row.id,
+        name=row.name,
+        state=JobState(row.state),
+        scenario_id=row.scenario_pk,
+        version=row.version,
+        base_hash=row.base_hash,
+        systems=batch_rows.batch_system_ids(session, batch_id=row.id),
+        runs_total=row.runs_total,
+        runs_done=row.runs_done,
+        runs_failed=row.runs_failed,
+        progress=row.runs_done / row.runs_total if row.runs_total else 1.0,
+        statuses=batch_rows.status_counts(session, batch_id=row.id),
+        cancel_requested=row.cancel_requested,
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        elapsed_s=_seconds(row.started_at, row.finished_at),
+        created_by=row.created_by,
+        spec=json.loads(row.spec),
+    )
+
+
+def batch_run_public(row: BatchRunRow) -> BatchRunPublic:
+    record = RunRecord.model_validate_json(row.record) if row.record is not None else None
+    return BatchRunPublic(
+        run_index=row.run_index,
+        run_id=row.run_id,
+        params=json.loads(row.params),
+        status=row.status,
+        feasible=row.feasible,
+        reason=row.reason,
+        value_total=record.value_total if record else None,
+        worst_place_distance=record.worst_place_distance if record else None,
+        providers=list(record.providers) if record else [],
+        places=list(record.places) if record else [],
+        finished_at=row.finished_at,
+    )
 
 
 def approval_public(row: ApprovalRow, superseded: str | None) -> ApprovalPublic:

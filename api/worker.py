@@ -1,10 +1,11 @@
-"""Solver processes: a scenario document in, a result document out.
+"""Solver processes: a scenario document in, a result document out (or a batch run).
 
 Each solver process serves one job at a time over a pipe (`serve`), for as many jobs as
 it is given; the job runner kills it to cancel or time out a job and starts a new one for
 the next (`SolverProcess`). Processes are started from a forkserver that has already
 imported the solver stack, so a replacement starts quickly. The solve function is
-configurable (``Settings.solve_target``, default `solve_document`).
+configurable (``Settings.solve_target``, default `solve_document`); batch processes run
+``Settings.batch_target`` (default `run_batch_document`) the same way.
 
 Replies are ``("ok", summary, result_json)`` or ``("error", "Kind: message", traceback)``;
 the parent records the message on the job and logs the traceback.
@@ -24,7 +25,7 @@ from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-PRELOAD = ("api.worker", "allocator.solve", "allocator.io.json_io", "models")
+PRELOAD = ("api.worker", "allocator.solve", "allocator.batch", "allocator.io.json_io", "models")
 # Solver processes run at a lower CPU priority than the server, so a machine busy solving
 # still answers requests promptly.
 NICENESS = 5
@@ -49,6 +50,31 @@ def solve_document(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
         "scenario_hash": result.scenario_hash,
     }
     return summary, result.model_dump_json()
+
+
+def run_batch_document(
+    payload: dict[str, Any], *, progress: Callable[[int, int], None] | None = None
+) -> tuple[dict[str, Any], str]:
+    """Run the batch in ``payload`` in this process, recording runs in its ``store_dir``.
+
+    The spec carries its base scenario inline. Runs already recorded in the folder are
+    skipped (`allocator.batch.run_batch` is resumable); the server reads the records as
+    they appear, so the reply is only a summary.
+    """
+    from allocator.batch import BatchSpec, run_batch
+
+    spec = BatchSpec.model_validate_json(payload["spec"])
+    summary = run_batch(
+        spec, workers=1, store_dir=payload["store_dir"], progress=progress, excel=False
+    )
+    return {
+        "total": summary.total,
+        "skipped": summary.skipped,
+        "solved": summary.solved,
+        "complete": summary.complete,
+        "statuses": summary.statuses,
+        "elapsed_s": summary.elapsed_s,
+    }, ""
 
 
 def load_target(target: str) -> SolveFunction:

@@ -10,6 +10,7 @@ from models.enums import (
     PaymentKind,
     ProviderKind,
     ReferenceRate,
+    RiskLimitScope,
     RiskShareProfile,
     UnitLevel,
 )
@@ -23,7 +24,13 @@ from models.providers import (
     Provider,
     Scheme,
 )
-from models.risk import OutturnVolatility, RiskShareAgreement, SegmentVolatility, VarianceBand
+from models.risk import (
+    OutturnVolatility,
+    PooledPartner,
+    RiskShareAgreement,
+    SegmentVolatility,
+    VarianceBand,
+)
 from models.rules import (
     CurvePoint,
     FairShare,
@@ -71,11 +78,13 @@ __all__ = [
     "Payment",
     "PaymentKind",
     "Place",
+    "PooledPartner",
     "Population",
     "Provider",
     "ProviderKind",
     "ReferenceRate",
     "RingFence",
+    "RiskLimitScope",
     "RiskShareAgreement",
     "RiskShareProfile",
     "Scenario",

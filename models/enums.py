@@ -100,3 +100,13 @@ class RiskShareProfile(enum.StrEnum):
 class BreakevenLevel(enum.StrEnum):
     SYSTEM = "system"
     ORGANISATION = "organisation"
+
+
+@enum.unique
+class RiskLimitScope(enum.StrEnum):
+    """Which CVaR limits a risk-aware allocation holds: providers' appetites, the pool's
+    reserve, or both."""
+
+    ALL = "all"
+    PROVIDERS = "providers"
+    POOL = "pool"

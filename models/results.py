@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from models.base import DomainModel
+from models.enums import RiskLimitScope
 
 
 class Timings(DomainModel):
@@ -213,6 +214,69 @@ class InfeasibilityReport(DomainModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class RiskLimitLine(DomainModel):
+    """One CVaR limit of a risk-aware allocation, re-checked on a fresh sample."""
+
+    limit: str = Field(description="e.g. 'CVaR limit, Provider X' or 'CVaR limit, pool reserve'.")
+    block: str = Field(description="Row block: 'risk.cvar.provider' or 'risk.cvar.pool'.")
+    unit_id: str | None = Field(default=None, description="The provider; blank for the pool.")
+    limit_pence: int = Field(description="The appetite (or the reserve) the CVaR must stay within.")
+    bound_pence: int = Field(
+        description="The bound held on the optimiser's sample (limit − margin)."
+    )
+    in_sample_cvar_pence: int | None = Field(
+        default=None, description="CVaR on the optimiser's sample at the allocation."
+    )
+    plain_cvar_pence: int | None = Field(
+        default=None, description="CVaR of the plain allocation on the check sample."
+    )
+    cvar_pence: int | None = Field(
+        default=None, description="Out of sample: CVaR on the independent check sample."
+    )
+    cvar_se_pence: int | None = None
+    holds: bool | None = Field(default=None, description="Out-of-sample CVaR within the limit.")
+    prob_above_limit: float | None = Field(
+        default=None, description="Share of check draws whose loss exceeds the limit."
+    )
+
+
+class RiskLimitsReport(DomainModel):
+    """How a risk-aware allocation was made, what its CVaR limits cost, and whether they hold."""
+
+    scope: RiskLimitScope
+    level: float
+    draws: int = Field(
+        description="Outturn draws in the optimisation (one column per draw and limit)."
+    )
+    seed: int
+    sampling: str = Field(description="How the optimiser's outturns were drawn.")
+    approximation: str = Field(description="'exact' or how the sharing was approximated.")
+    reference_budgets_pence: dict[str, int] = Field(
+        default_factory=dict, description="The budgets each provider's cost is drawn around."
+    )
+    safety_se: float = Field(description="Margin below each limit, in standard errors of its CVaR.")
+    rounds: int = Field(description="Solves made (the first, then refinements of the tangents).")
+    check_draws: int
+    check_seed: int
+    limits: list[RiskLimitLine] = Field(default_factory=list)
+    violated: int = 0
+    violation_rate: float | None = Field(
+        default=None, description="Share of limits whose out-of-sample CVaR exceeds the limit."
+    )
+    plain_value_total: float | None = None
+    value_cost: float | None = Field(
+        default=None, description="Value given up for the limits: plain − risk-aware (value units)."
+    )
+    value_cost_gbp: float | None = Field(
+        default=None, description="The same at the scenario's reference rate (£)."
+    )
+    stage_costs: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per objective stage, how much worse the risk-aware optimum is (stage units).",
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
 class AllocationResult(DomainModel):
     scenario_id: str
     scenario_hash: str
@@ -243,3 +307,6 @@ class AllocationResult(DomainModel):
     explanation: Explanation | None = None
     infeasibility: InfeasibilityReport | None = None
     notes: list[str] = Field(default_factory=list)
+    risk_limits: RiskLimitsReport | None = Field(
+        default=None, description="Risk-aware allocations only: the CVaR limits and their checks."
+    )

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "targets": ("targets",),
     "batch": ("batch", "plan"),  # `plan` lives in plan.py and is re-exported by batch.py
     "serve": ("serve",),
+    "risk": ("risk", "risk-design"),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

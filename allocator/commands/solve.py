@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from allocator.commands.common import fail, gbp, load_or_exit, make_console, pct
+from models.enums import RiskLimitScope
 from models.results import AllocationResult
 
 console = make_console()
@@ -28,20 +29,45 @@ def solve(
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Ranges over which each shadow price holds.")
     ] = False,
+    risk_limits: Annotated[
+        RiskLimitScope | None,
+        typer.Option(
+            "--risk-limits",
+            help="Risk-aware: hold CVaR limits (all, providers' appetites, or the pool's reserve).",
+        ),
+    ] = None,
+    risk_draws: Annotated[
+        int, typer.Option("--risk-draws", min=10, help="Sampled outturns in the optimisation.")
+    ] = 500,
+    risk_seed: Annotated[
+        int, typer.Option("--risk-seed", help="Seed of those draws (the check uses seed + 1).")
+    ] = 7,
 ) -> None:
     """Allocate the scenario's budget and print the allocation."""
+    from allocator.commands.risk import print_risk_limits
     from allocator.errors import AllocatorError
+    from allocator.riskshare.aware import RiskLimits
     from allocator.solve import solve_scenario
 
     scenario = load_or_exit(path)
+    limits = (
+        None
+        if risk_limits is None
+        else RiskLimits(scope=risk_limits, draws=risk_draws, seed=risk_seed)
+    )
     try:
         result = solve_scenario(
-            scenario, backend=backend, time_limit_s=time_limit, sensitivity=sensitivity
+            scenario,
+            backend=backend,
+            time_limit_s=time_limit,
+            sensitivity=sensitivity,
+            risk_limits=limits,
         )
     except AllocatorError as error:
         fail(error)
     print_summary(result)
     print_explanation(result)
+    print_risk_limits(result)
     if out is not None:
         from allocator.io.result_export import write_result
 
@@ -64,7 +90,9 @@ def print_summary(result: AllocationResult) -> None:
         f" + reserve {gbp(pot.reserve_pence)} + capitated pot {gbp(pot.capitated_pence)}"
     )
     if not result.feasible:
-        console.print(f"[red]No allocation: {result.status_detail or result.status}[/red]")
+        reason = NO_ALLOCATION.get(result.status, result.status)
+        detail = f" (solver: {result.status_detail})" if result.status_detail else ""
+        console.print(f"[red]No allocation: {reason}{detail}[/red]")
         return
     providers = Table(title="Budgets by provider", show_lines=False)
     for col in ("provider", "kind", "payment", "baseline", "budget", "change"):
@@ -134,9 +162,9 @@ def print_explanation(result: AllocationResult) -> None:
         per_pp = (
             ""
             if line.value_per_percentage_point is None
-            else f"{line.value_per_percentage_point:,.4g}"
+            else f"{_no_negative_zero(line.value_per_percentage_point):,.4g}"
         )
-        price = "" if line.shadow_price is None else f"{line.shadow_price:.4g}"
+        price = "" if line.shadow_price is None else f"{_no_negative_zero(line.shadow_price):.4g}"
         table.add_row(line.rule, price, per_pp, holds)
     console.print(table)
     for marginal in explanation.pool:
@@ -157,3 +185,18 @@ def print_explanation(result: AllocationResult) -> None:
         )
     for note in explanation.notes:
         console.print(f"[dim]{note}[/dim]")
+
+
+NO_ALLOCATION = {
+    "infeasible": "the hard rules cannot all hold",
+    "unbounded": "the objective is unbounded (a rule or bound is missing)",
+    "time_limit_no_solution": "the time limit passed before any allocation was found; "
+    "allow more with --time-limit",
+    "numerical_error": "the solver ran into numerical trouble; try another --backend",
+    "solver_error": "the solver failed; try another --backend",
+}
+
+
+def _no_negative_zero(value: float) -> float:
+    """A binding rule with no marginal value shows 0, not the solver's -0."""
+    return value + 0.0

@@ -17,7 +17,13 @@ import numpy as np
 from allocator.backends.base import SolveOptions, TerminationReason
 from allocator.backends.registry import get_backend
 from allocator.explain.shadow import fix_integers
-from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate, is_rule_block
+from allocator.formulation.formulate import (
+    PENCE_PER_UNIT,
+    Extension,
+    Formulation,
+    formulate,
+    is_rule_block,
+)
 from allocator.formulation.program import Sense
 from allocator.types import FloatArray
 from models import Scenario
@@ -118,9 +124,14 @@ def _conflicting(f: Formulation, x: FloatArray, backend: str, options: SolveOpti
     return names
 
 
-def diagnose(scenario: Scenario, *, backend: str, options: SolveOptions) -> InfeasibilityReport:
-    """The infeasibility report: conflicting rules, least change, and the pot-only fix."""
-    f = formulate(scenario, elastic=True)
+def diagnose(
+    scenario: Scenario, *, backend: str, options: SolveOptions, extend: Extension | None = None
+) -> InfeasibilityReport:
+    """The infeasibility report: conflicting rules, least change, and the pot-only fix.
+
+    ``extend`` adds the same extra rule families the failed solve had (e.g. CVaR limits).
+    """
+    f = formulate(scenario, elastic=True, extend=extend)
     sol = _elastic_solve(f, backend, options)
     if sol.termination.reason is not TerminationReason.OPTIMAL or sol.x is None:
         return InfeasibilityReport(

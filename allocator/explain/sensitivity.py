@@ -146,7 +146,9 @@ def pool_ranges(
             step_gbp: float, sign: float, funder_id: str = funder.funder_id
         ) -> float | None:
             pence = round(sign * step_gbp * 100)
-            moved = formulate(with_funder_increase(f.scenario, funder_id, pence))
+            moved = formulate(
+                with_funder_increase(f.scenario, funder_id, pence), extend=f.extension
+            )
             return _headline_value(moved, backend, options, stage, x)
 
         first = max(funder.amount_pence / 100 * 0.001, 1_000.0)

@@ -141,7 +141,8 @@ def pool_effects(f: Formulation, duals: DualSet) -> dict[str, FloatArray | None]
     out: dict[str, FloatArray | None] = {}
     for funder in f.scenario.funders:
         moved = formulate(
-            with_funder_increase(f.scenario, funder.funder_id, POOL_STEP_PENCE)
+            with_funder_increase(f.scenario, funder.funder_id, POOL_STEP_PENCE),
+            extend=f.extension,
         ).program
         effects = parametric_effects(duals, f.program, moved, POOL_STEP_PENCE / PENCE_PER_UNIT)
         out[funder.funder_id] = None if effects is None else effects / (PENCE_PER_UNIT / 100)

@@ -2,7 +2,8 @@
 
 Columns and rows are added a block at a time from arrays; linear expressions are sparse
 matrices (one row per domain unit) plus a constant, so a rule over every provider is one
-call, never a Python loop over variables.
+call, never a Python loop over variables. Row blocks are kept as they come (CSR) and
+stacked once, in `build`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from allocator.formulation.index import Block, BlockIndex
+from allocator.formulation.index import Block, BlockIndex, Labels
 from allocator.formulation.program import LinearProgram
 from allocator.types import BoolArray, FloatArray, IntArray
 
@@ -29,6 +30,16 @@ class Expr:
 
     def __getitem__(self, rows: IntArray | BoolArray | slice) -> Expr:
         return Expr(sp.csr_array(self.matrix[rows]), self.constant[rows])
+
+    def row_range(self, start: int, stop: int) -> Expr:
+        """Rows ``start:stop``, sliced straight from the CSR arrays (no scipy indexing)."""
+        m = self.matrix
+        first, last = int(m.indptr[start]), int(m.indptr[stop])
+        matrix = sp.csr_array(
+            (m.data[first:last], m.indices[first:last], m.indptr[start : stop + 1] - first),
+            shape=(stop - start, m.shape[1]),
+        )
+        return Expr(matrix, self.constant[start:stop])
 
     def __add__(self, other: Expr) -> Expr:
         n = max(self.num_cols, other.num_cols)
@@ -66,7 +77,7 @@ class ProgramBuilder:
     _col_lo: list[FloatArray] = field(default_factory=list)
     _col_hi: list[FloatArray] = field(default_factory=list)
     _integer: list[BoolArray] = field(default_factory=list)
-    _row_parts: list[sp.coo_array] = field(default_factory=list)
+    _row_parts: list[sp.csr_array] = field(default_factory=list)
     _row_lo: list[FloatArray] = field(default_factory=list)
     _row_hi: list[FloatArray] = field(default_factory=list)
     objectives: dict[str, list[tuple[IntArray, FloatArray]]] = field(default_factory=dict)
@@ -78,7 +89,7 @@ class ProgramBuilder:
     def add_columns(
         self,
         name: str,
-        labels: pd.DataFrame,
+        labels: Labels | pd.DataFrame,
         lo: FloatArray | float = 0.0,
         hi: FloatArray | float = INF,
         integer: bool = False,
@@ -111,7 +122,7 @@ class ProgramBuilder:
     def add_rows(
         self,
         name: str,
-        labels: pd.DataFrame,
+        labels: Labels | pd.DataFrame,
         expr: Expr,
         lo: FloatArray | float = -INF,
         hi: FloatArray | float = INF,
@@ -123,14 +134,16 @@ class ProgramBuilder:
             return None
         lo_arr = np.broadcast_to(np.asarray(lo, dtype=np.float64), (m,)) - expr.constant
         hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.float64), (m,)) - expr.constant
-        matrix = expr.padded(self.num_cols).matrix
+        matrix = expr.matrix
         if soft is not None:
+            if isinstance(labels, pd.DataFrame):
+                labels = Labels.from_frame(labels)
             local = np.arange(m)
             for side, finite, sign in (("under", lo_arr, 1.0), ("over", hi_arr, -1.0)):
                 keep = np.isfinite(finite)
                 if not keep.any():
                     continue
-                slack = self.add_columns(f"{name}.{side}", labels[keep].reset_index(drop=True))
+                slack = self.add_columns(f"{name}.{side}", labels.take(keep))
                 penalty = (
                     soft.penalty
                     if side == "under" or soft.over_penalty is None
@@ -143,7 +156,7 @@ class ProgramBuilder:
                 )
                 matrix = _widen(matrix, self.num_cols) + extra
         block = self.rows.add(name, labels)
-        self._row_parts.append(sp.coo_array(matrix))
+        self._row_parts.append(matrix)
         self._row_lo.append(lo_arr.copy())
         self._row_hi.append(hi_arr.copy())
         return block
@@ -160,10 +173,9 @@ class ProgramBuilder:
 
     def build(self) -> LinearProgram:
         n = self.num_cols
-        parts = [
-            sp.coo_array((p.data, (p.row, p.col)), shape=(p.shape[0], n)) for p in self._row_parts
-        ]
+        parts = [_widen(part, n) for part in self._row_parts]
         a = sp.csr_array(sp.vstack(parts, format="csr")) if parts else sp.csr_array((0, n))
+        a.sum_duplicates()
         a.eliminate_zeros()
         return LinearProgram(
             c=np.zeros(n),

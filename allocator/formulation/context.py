@@ -7,14 +7,15 @@ still a hundredth of a penny.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from allocator.arrays import ScenarioArrays
 from allocator.errors import Issue
 from allocator.formulation.builder import Expr, ProgramBuilder, SoftSpec
-from allocator.formulation.index import Block
+from allocator.formulation.index import Block, Labels
 from allocator.pool import pot_breakdown
 from allocator.targets import LevelTargets, compute_targets
 from allocator.types import FloatArray, IntArray
@@ -24,9 +25,13 @@ from models import (
 )
 from models.funding import SoftRule
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PENCE_PER_UNIT = 100_000  # the program counts money in £ thousands
-# Row blocks that are accounting identities or stage machinery, not rules a user set.
-INTERNAL_PREFIXES = ("conservation.", "stability.", "value.", "fairness.")
+# Row blocks that are accounting identities or stage machinery, not rules a user set
+# ("cvar." holds the sampled-outturn rows behind a CVaR limit; the limit itself is "risk.cvar.*").
+INTERNAL_PREFIXES = ("conservation.", "stability.", "value.", "fairness.", "cvar.")
 # Elastic mode: £1 of breach of any hard rule costs 1; leaving pooled money unspent costs more,
 # so the diagnosis prefers relaxing the rules that stop it being spent.
 ELASTIC = SoftSpec(1.0, stage="elastic")
@@ -71,7 +76,7 @@ class BuildContext:
     block_providers: IntArray
     place_baseline: FloatArray
     fairness_units: list[tuple[UnitLevel, IntArray]]
-    value_groups: pd.DataFrame
+    value_groups: Labels
 
     def __init__(self, scenario: Scenario, elastic: bool = False) -> None:
         self.s = scenario
@@ -91,7 +96,7 @@ class BuildContext:
     def rows(
         self,
         name: str,
-        labels: pd.DataFrame,
+        labels: Labels | pd.DataFrame,
         expr: Expr,
         lo: FloatArray | float,
         hi: FloatArray | float,
@@ -103,7 +108,7 @@ class BuildContext:
                 soft = ELASTIC
             elif name == "conservation.funder":
                 soft = ELASTIC_POOL
-        block = self.b.add_rows(name, labels.reset_index(drop=True), expr, lo, hi, soft)
+        block = self.b.add_rows(name, labels, expr, lo, hi, soft)
         if block is not None and names is not None:
             self.rule_names[name] = names
 
@@ -139,3 +144,15 @@ def sp_sum_rows(expr: Expr, group: IntArray, num_groups: int) -> Expr:
         (np.ones(group.size), (group, np.arange(group.size))), shape=(num_groups, group.size)
     )
     return Expr(sp.csr_array(agg @ expr.matrix), agg @ expr.constant)
+
+
+def pass_through_items(ctx: BuildContext) -> tuple[IntArray, IntArray, IntArray]:
+    """Every funder's pass-through items: provider, segment (-1 for any) and pence."""
+    items = [item for funder in ctx.s.funders for item in funder.pass_through]
+    provider = np.array([ctx.provider_at[item.provider_id] for item in items], dtype=np.int64)
+    segment = np.array(
+        [-1 if item.segment_id is None else ctx.segment_at[item.segment_id] for item in items],
+        dtype=np.int64,
+    )
+    pence = np.array([item.amount_pence for item in items], dtype=np.int64)
+    return provider, segment, pence

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from allocator.formulation.builder import INF
 from allocator.formulation.context import (
     BuildContext,
     to_units,
 )
+from allocator.formulation.index import Labels
 from models import (
     FairShareForm,
     ObjectiveStage,
@@ -27,9 +27,7 @@ def build_fairness(ctx: BuildContext) -> None:
         and ctx.s.objective.kind.value == "lexicographic"
     ):
         return
-    m = b.add_columns(
-        "fairness.max_shortfall", pd.DataFrame({"name": ["largest shortfall"]}), 0.0, INF
-    )
+    m = b.add_columns("fairness.max_shortfall", Labels.of(name=["largest shortfall"]), 0.0, INF)
     b.add_objective("fairness_max", np.array([m.start]), 1.0)
     for level in levels:
         tgt = ctx.level_targets(level)
@@ -37,7 +35,7 @@ def build_fairness(ctx: BuildContext) -> None:
         ctx.fairness_units.append((level, units))
         target = to_units(tgt.target_pence[units].astype(np.float64))
         ids = np.array(tgt.ids, dtype=object)[units]
-        labels = pd.DataFrame({"level": level.value, "unit_id": ids})
+        labels = Labels.of(level=level.value, unit_id=ids)
         expr = ctx.unit_total[level][units]
         m_expr = b.selector(
             m, np.zeros(units.size, dtype=np.int64), target, units.size, np.arange(units.size)

@@ -8,7 +8,9 @@ payments), `rules` (pace of change, minimum spends, fair-share bands), `fairness
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 
@@ -31,6 +33,9 @@ from models import (
     UnitLevel,
 )
 
+Extension: TypeAlias = Callable[[BuildContext], None]
+"""Adds more columns and rows to a build (before the program is assembled)."""
+
 
 @dataclass
 class Formulation:
@@ -52,13 +57,18 @@ class Formulation:
     scheme_segment: IntArray
     scheme_place: IntArray
     rule_names: dict[str, list[str]] = field(default_factory=dict)  # row block -> names per row
+    extension: Extension | None = None  # what `formulate` was extended with (re-used by re-builds)
 
 
-def formulate(scenario: Scenario, *, elastic: bool = False) -> Formulation:
+def formulate(
+    scenario: Scenario, *, elastic: bool = False, extend: Extension | None = None
+) -> Formulation:
     """Build the program and stage objectives of a (valid) scenario.
 
     ``elastic`` turns every hard rule into a soft one whose breach (in £) is the
     objective of the stage "elastic": the least change that makes the rules consistent.
+    ``extend`` is called last with the build, to add rule families that are not part of
+    the scenario (e.g. CVaR limits over sampled outturns, `allocator.riskshare.aware`).
     """
     build = BuildContext(scenario, elastic)
     pool.build_cells(build)
@@ -76,6 +86,8 @@ def formulate(scenario: Scenario, *, elastic: bool = False) -> Formulation:
     fairness.build_fairness(build)
     value.build_value_curves(build)
     stability.build_stability(build)
+    if extend is not None:
+        extend(build)
     program = build.b.build()
     stages = ("elastic", "soft", "fairness_max", "fairness_sum", "value", "stability")
     objectives = {stage: build.b.objective_vector(stage) for stage in stages}
@@ -99,6 +111,7 @@ def formulate(scenario: Scenario, *, elastic: bool = False) -> Formulation:
         scheme_segment=build.scheme_segment,
         scheme_place=build.scheme_place,
         rule_names=build.rule_names,
+        extension=extend,
     )
 
 
@@ -106,6 +119,7 @@ __all__ = [
     "ELASTIC",
     "INTERNAL_PREFIXES",
     "PENCE_PER_UNIT",
+    "Extension",
     "Formulation",
     "formulate",
     "is_rule_block",

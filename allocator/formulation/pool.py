@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from allocator.formulation.context import (
     BuildContext,
     to_units,
 )
+from allocator.formulation.index import Labels
 
 
 def build_cells(ctx: BuildContext) -> None:
     a = ctx.a
     provider, place, segment = a.cells
-    labels = pd.DataFrame(
-        {
-            "provider_id": np.array(a.provider_ids, dtype=object)[provider],
-            "place_id": np.array(a.place_ids, dtype=object)[place],
-            "segment_id": np.array(a.segment_ids, dtype=object)[segment],
-        }
+    labels = Labels.of(
+        provider_id=np.array(a.provider_ids, dtype=object)[provider],
+        place_id=np.array(a.place_ids, dtype=object)[place],
+        segment_id=np.array(a.segment_ids, dtype=object)[segment],
     )
     ctx.alloc = ctx.b.add_columns("alloc", labels)
     # Last year's budget less pass-through, spread over the provider's cells by need.
@@ -56,12 +54,10 @@ def build_funding(ctx: BuildContext) -> None:
         eligible[ctx.funder_at[funder_id]] = np.logical_or.reduce(allowed_list)
     funder, provider, segment = np.nonzero(eligible)
     ctx.flow = (funder.astype(np.int64), provider.astype(np.int64), segment.astype(np.int64))
-    labels = pd.DataFrame(
-        {
-            "funder_id": np.array(a.funder_ids, dtype=object)[funder],
-            "provider_id": np.array(a.provider_ids, dtype=object)[provider],
-            "segment_id": np.array(a.segment_ids, dtype=object)[segment],
-        }
+    labels = Labels.of(
+        funder_id=np.array(a.funder_ids, dtype=object)[funder],
+        provider_id=np.array(a.provider_ids, dtype=object)[provider],
+        segment_id=np.array(a.segment_ids, dtype=object)[segment],
     )
     ctx.funding_cols = ctx.b.add_columns("funding", labels)
 
@@ -80,7 +76,7 @@ def build_conservation(ctx: BuildContext) -> None:
     expr = b.selector(ctx.funding_cols, np.arange(funder.size), 1.0, n_f, funder)
     ctx.rows(
         "conservation.funder",
-        pd.DataFrame({"funder_id": a.funder_ids}),
+        Labels.of(funder_id=a.funder_ids),
         expr,
         to_units(allocated),
         to_units(allocated),
@@ -107,20 +103,13 @@ def build_conservation(ctx: BuildContext) -> None:
             np.searchsorted(keys, key_scheme),
         )
     )
-    labels = pd.DataFrame(
-        {
-            "provider_id": np.array(a.provider_ids, dtype=object)[keys // n_s],
-            "segment_id": np.array(a.segment_ids, dtype=object)[keys % n_s],
-        }
-    )
+    provider_ids = np.array(a.provider_ids, dtype=object)[keys // n_s]
+    segment_ids = np.array(a.segment_ids, dtype=object)[keys % n_s]
     ctx.rows(
         "conservation.provider_segment",
-        labels,
+        Labels.of(provider_id=provider_ids, segment_id=segment_ids),
         expr,
         0.0,
         0.0,
-        [
-            f"funding of {p} for {s}"
-            for p, s in zip(labels.provider_id, labels.segment_id, strict=True)
-        ],
+        [f"funding of {p} for {s}" for p, s in zip(provider_ids, segment_ids, strict=True)],
     )

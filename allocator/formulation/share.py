@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from allocator.formulation.builder import INF, Expr, SoftSpec
 from allocator.formulation.context import (
@@ -12,6 +11,7 @@ from allocator.formulation.context import (
     sp_sum_rows,
     to_units,
 )
+from allocator.formulation.index import Labels
 from models import (
     PaymentKind,
     UnitLevel,
@@ -20,7 +20,7 @@ from models import (
 
 def build_schemes(ctx: BuildContext) -> None:
     schemes = ctx.s.schemes
-    labels = pd.DataFrame({"scheme_id": [j.scheme_id for j in schemes]})
+    labels = Labels.of(scheme_id=[j.scheme_id for j in schemes])
     ctx.scheme_cols = ctx.b.add_columns(
         "scheme.units",
         labels,
@@ -50,7 +50,7 @@ def build_required_schemes(ctx: BuildContext) -> None:
     ids = [ctx.s.schemes[k].scheme_id for k in required]
     ctx.rows(
         "scheme.required",
-        pd.DataFrame({"scheme_id": ids}),
+        Labels.of(scheme_id=ids),
         expr,
         np.array([ctx.s.schemes[k].min_units for k in required], dtype=np.float64),
         INF,
@@ -62,9 +62,7 @@ def build_required_schemes(ctx: BuildContext) -> None:
 def build_viability_columns(ctx: BuildContext) -> None:
     fixed = ctx.a.provider_fixed_costs_pence
     ctx.binary_providers = np.flatnonzero(fixed > 0)
-    labels = pd.DataFrame(
-        {"provider_id": np.array(ctx.a.provider_ids, dtype=object)[ctx.binary_providers]}
-    )
+    labels = Labels.of(provider_id=np.array(ctx.a.provider_ids, dtype=object)[ctx.binary_providers])
     ctx.funded_cols = ctx.b.add_columns("provider.funded", labels, 0.0, 1.0, integer=True)
 
 
@@ -127,7 +125,7 @@ def build_capacity_and_viability(ctx: BuildContext) -> None:
     ids = np.array(a.provider_ids, dtype=object)[rows]
     ctx.rows(
         "capacity.provider",
-        pd.DataFrame({"provider_id": ids}),
+        Labels.of(provider_id=ids),
         expr,
         -INF,
         hi,
@@ -139,7 +137,7 @@ def build_capacity_and_viability(ctx: BuildContext) -> None:
     ids = np.array(a.provider_ids, dtype=object)[rows]
     ctx.rows(
         "viability.provider",
-        pd.DataFrame({"provider_id": ids}),
+        Labels.of(provider_id=ids),
         (ctx.provider_total + scaled)[rows],
         0.0,
         INF,
@@ -192,7 +190,7 @@ def build_payments(ctx: BuildContext) -> None:
         ids = np.array(ctx.a.provider_ids, dtype=object)[idx]
         ctx.rows(
             name,
-            pd.DataFrame({"provider_id": ids}),
+            Labels.of(provider_id=ids),
             ctx.provider_total[idx],
             to_units(np.array(lo)),
             to_units(np.array(hi)),

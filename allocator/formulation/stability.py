@@ -13,7 +13,7 @@ from allocator.formulation.context import (
 def build_stability(ctx: BuildContext) -> None:
     b = ctx.b
     n = ctx.a.num_cells
-    labels = b.cols["alloc"].labels
+    labels = b.cols["alloc"].label_columns
     up = b.add_columns("stability.up", labels)
     down = b.add_columns("stability.down", labels)
     b.add_objective("stability", up.start + np.arange(n), 1.0)

@@ -246,6 +246,11 @@ SHEETS: tuple[Sheet, ...] = (
         _money("width_pence", "Width (£, blank = unbounded)", "Width of the band; only the last may be blank."),
         _share("provider_share", "Provider share (0–1)", "Provider's share of variance in this band."),
     ), ("RS1", "overspend", "1", "500,000.00", "1.0")),
+    Sheet("PooledPartners", "Partners of each pooled budget (pooled_pro_rata agreements): one row per partner; none listed means every funder, with its pooled money.", (
+        _id("agreement_id", "Agreement id", "A RiskShareAgreements id whose profile is pooled_pro_rata.", ref="RiskShareAgreements"),
+        _id("funder_id", "Funder id", "The partner (a Funders id).", ref="Funders"),
+        _money("contribution_pence", "Contribution (£)", "What the partner puts into the pooled budget: its share of the variance is in proportion, capped at this.", required=True),
+    ), ("S75", "LA", "10,000,000.00")),
     Sheet("SegmentVolatility", "Outturn volatility overrides per segment (one standard deviation, share of budget).", (
         _id("segment_id", "Segment id", "A Segments id.", ref="Segments"),
         _share("sd_share", "Standard deviation (0–1)", "Segment demand shock, as a share of budget."),
@@ -339,6 +344,12 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch not in " _-\u00a0\t\n")
 
 
-NESTED_SHEETS = ("PassThrough", "ValueCurves", "RiskShareBands", "SegmentVolatility")
+NESTED_SHEETS = (
+    "PassThrough",
+    "ValueCurves",
+    "RiskShareBands",
+    "PooledPartners",
+    "SegmentVolatility",
+)
 """Sheets whose rows live inside other rows of the document (one row per nested item)."""
 SHEET_TABLES = {sheet: table for table, sheet in TABLE_SHEETS.items()}

@@ -275,6 +275,24 @@ def _assemble_nested(name: str, rows: list[Row], reading: Reading) -> None:
                     fields,
                 )
                 bands.append(_nest(row.values, fields))
+    elif name == "PooledPartners":
+        agreements = _parents(reading, "risk_share_agreements", "agreement_id")
+        for row in rows:
+            index = agreements.get(str(row.values.get("agreement_id", "")))
+            if index is None:
+                _orphan(
+                    reading, row, "agreement_id", "RiskShareAgreements", "risk_share_agreements"
+                )
+                continue
+            partners = doc["risk_share_agreements"][index].setdefault("partners", [])
+            fields = ("funder_id", "contribution_pence")
+            reading.place(
+                ("risk_share_agreements", index, "partners", len(partners)),
+                row,
+                ("risk_share_agreements", index),
+                fields,
+            )
+            partners.append(_nest(row.values, fields))
     else:  # SegmentVolatility
         overrides = doc.setdefault("outturn", {}).setdefault("segment_overrides", [])
         for row in rows:

@@ -199,6 +199,11 @@ def sheet_rows(
                 for j, band in enumerate(agreement[f"{side}_bands"]):
                     head = {"agreement_id": agreement["agreement_id"], "side": side, "order": j + 1}
                     yield ("risk_share_agreements", i, f"{side}_bands", j), {**head, **band}
+    elif sheet.name == "PooledPartners":
+        for i, agreement in enumerate(doc["risk_share_agreements"]):
+            for j, partner in enumerate(agreement["partners"]):
+                head = {"agreement_id": agreement["agreement_id"]}
+                yield ("risk_share_agreements", i, "partners", j), {**head, **partner}
     else:
         for j, item in enumerate(doc["outturn"]["segment_overrides"]):
             yield ("outturn", "segment_overrides", j), item

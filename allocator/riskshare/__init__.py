@@ -7,6 +7,12 @@ settles activity away from plan by payment mechanism, :mod:`~allocator.riskshare
 shares a pooled budget between partners, :mod:`~allocator.riskshare.simulate` draws
 outturns from the factor model, :mod:`~allocator.riskshare.measures` computes VaR, CVaR
 and the reserve call, and :func:`risk_report` puts them together (see docs/risk.md).
+
+Risk-aware allocation (CVaR limits in the optimisation) is in
+:mod:`~allocator.riskshare.aware` (with :mod:`~allocator.riskshare.curve`,
+:mod:`~allocator.riskshare.limits` and :mod:`~allocator.riskshare.cvar_rows`), and the
+agreement design helper in :mod:`~allocator.riskshare.design`; import them from there (they
+bring in the formulation and the solver).
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ from allocator.riskshare.agreements import (
     provider_share,
     share_variance,
 )
-from allocator.riskshare.assess import risk_report
+from allocator.riskshare.assess import Settlement, risk_report, settle
+from allocator.riskshare.curve import Curve, agreement_curve
 from allocator.riskshare.histogram import (
     PlotUnavailable,
+    coarsen,
     histogram,
     histogram_lines,
     write_histogram_png,
 )
-from allocator.riskshare.inputs import reserve_pence
+from allocator.riskshare.inputs import reserve_pence, result_budgets
 from allocator.riskshare.measures import (
     ReserveMeasures,
     TailMeasures,
@@ -66,6 +74,7 @@ from allocator.riskshare.simulate import (
 __all__ = [
     "PROVIDER_BEARS_ALL",
     "BandTable",
+    "Curve",
     "Histogram",
     "LossStats",
     "Outturn",
@@ -79,9 +88,12 @@ __all__ = [
     "ReserveMeasures",
     "ReserveRisk",
     "RiskReport",
+    "Settlement",
     "TailMeasures",
     "VolumeRisk",
     "VolumeTerms",
+    "agreement_curve",
+    "coarsen",
     "compile_agreements",
     "conditional_value_at_risk",
     "histogram",
@@ -94,9 +106,11 @@ __all__ = [
     "provider_share",
     "reserve_measures",
     "reserve_pence",
+    "result_budgets",
     "risk_report",
     "segment_loadings",
     "segment_sd_shares",
+    "settle",
     "share_variance",
     "simulate_outturn",
     "tail_measures",

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.errors import IssueList
 from allocator.riskshare.agreements import PROVIDER_BEARS_ALL, compile_agreements, share_variance
 from allocator.riskshare.histogram import histogram
 from allocator.riskshare.inputs import ReportInputs, pooled_partners, report_inputs, reserve_pence
@@ -63,10 +65,12 @@ def _stats(measures: TailMeasures, column: int | None = None) -> LossStats:
     )
 
 
-def _share(
-    inputs: ReportInputs, variance: IntArray, demand: IntArray, scenario: Scenario
-) -> tuple[IntArray, IntArray, list[VolumeRisk]]:
-    """``(provider part, pool part, volume risk)``: mechanism first, then the agreement."""
+def volume_payment(
+    inputs: ReportInputs, demand: IntArray, scenario: Scenario
+) -> tuple[IntArray, list[VolumeRisk]]:
+    """The pool's payment ``(draws, providers)`` for activity away from plan, and who bears
+    the volume risk: the payment mechanism settles it before the agreement (none for a
+    pooled budget, whose whole variance is the pool's anyway)."""
     terms = [
         volume_terms(
             p.payment,
@@ -78,27 +82,26 @@ def _share(
     pooled = inputs.pooled
     above = np.array([0 if s else t.above_plan_ppb for t, s in zip(terms, pooled, strict=True)])
     below = np.array([0 if s else t.below_plan_ppb for t, s in zip(terms, pooled, strict=True)])
-    remaining = scale_signed(demand, above_ppb=above, below_ppb=below)  # the pool's payment
+    risks = [
+        VolumeRisk.AGREEMENT if s else t.volume_risk for t, s in zip(terms, pooled, strict=True)
+    ]
+    return scale_signed(demand, above_ppb=above, below_ppb=below), risks
+
+
+def _share(
+    inputs: ReportInputs, variance: IntArray, demand: IntArray, scenario: Scenario
+) -> tuple[IntArray, IntArray, list[VolumeRisk]]:
+    """``(provider part, pool part, volume risk)``: mechanism first, then the agreement."""
+    remaining, risks = volume_payment(inputs, demand, scenario)  # the pool's payment
     np.subtract(variance, remaining, out=remaining)  # what is left for the agreement
     table = compile_agreements([a or PROVIDER_BEARS_ALL for a in inputs.agreements])
     provider_part, pool_part = share_variance(remaining, table)
     np.subtract(variance, provider_part, out=pool_part)  # volume payment + agreement part
-    risks = [
-        VolumeRisk.AGREEMENT if s else t.volume_risk for t, s in zip(terms, pooled, strict=True)
-    ]
     return provider_part, pool_part, risks
 
 
-def _pool_risk(
-    inputs: ReportInputs,
-    pool_part: IntArray,
-    scenario: Scenario,
-    *,
-    level: float,
-    confidence: float,
-    bins: int,
-) -> PoolRisk:
-    # Settlement units for organisation breakeven: a pooled budget is settled as one.
+def settlement_units(inputs: ReportInputs) -> IntArray:
+    """Each provider's settlement unit at organisation breakeven: a pooled budget is one."""
     unit_of: dict[str, int] = {}
     units = [
         unit_of.setdefault(
@@ -106,11 +109,40 @@ def _pool_risk(
         )
         for k, (p, s) in enumerate(zip(inputs.providers, inputs.pooled, strict=True))
     ]
-    breakeven = scenario.outturn.breakeven
-    call = pool_call(pool_part, breakeven, np.array(units, dtype=np.int64))
+    return np.array(units, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Every draw settled: the provider parts and pool parts ``(draws, providers)`` and the
+    pool's call ``(draws,)`` at the scenario's breakeven level."""
+
+    provider_pence: IntArray
+    pool_pence: IntArray
+    call_pence: IntArray
+    volume_risk: list[VolumeRisk]
+
+
+def settle(
+    inputs: ReportInputs, variance: IntArray, demand: IntArray, scenario: Scenario
+) -> Settlement:
+    """Settle simulated variances: the mechanism, the agreements, then the pool's call."""
+    provider_part, pool_part, risks = _share(inputs, variance, demand, scenario)
+    call = pool_call(pool_part, scenario.outturn.breakeven, settlement_units(inputs))
+    return Settlement(provider_part, pool_part, call, risks)
+
+
+def _pool_risk(
+    call: IntArray,
+    scenario: Scenario,
+    *,
+    level: float,
+    confidence: float,
+    bins: int,
+) -> PoolRisk:
     reserve = reserve_measures(call, reserve_pence(scenario), confidence)
     return PoolRisk(
-        breakeven=breakeven,
+        breakeven=scenario.outturn.breakeven,
         call=_stats(tail_measures(call, level)),
         reserve=ReserveRisk(
             reserve_pence=reserve.reserve_pence,
@@ -166,6 +198,25 @@ def _pooled_budgets(
     return out, notes
 
 
+def _expected_costs(inputs: ReportInputs, given: Mapping[str, int] | None) -> IntArray:
+    if given is None:
+        return inputs.budgets_pence
+    issues = IssueList()
+    for pid, cost in given.items():
+        if pid not in inputs.provider_ids:
+            issues.add(("expected_cost_pence", pid), f"no budget for provider {pid!r}")
+        elif cost < 0:
+            issues.add(("expected_cost_pence", pid), "an expected cost cannot be negative")
+    issues.raise_if_any("Cannot build the risk report")
+    return np.array(
+        [
+            given.get(pid, int(b))
+            for pid, b in zip(inputs.provider_ids, inputs.budgets_pence, strict=True)
+        ],
+        dtype=np.int64,
+    )
+
+
 def risk_report(
     budgets_pence: Mapping[str, int],
     mix: Mapping[str, Mapping[str, float]],
@@ -176,17 +227,22 @@ def risk_report(
     level: float = 0.95,
     reserve_confidence: float | None = None,
     bins: int = 30,
+    expected_cost_pence: Mapping[str, int] | None = None,
 ) -> RiskReport:
     """Simulate outturn for ``budgets_pence`` and report each provider's and the pool's risk.
 
     ``mix`` gives each provider's segment shares (rows summing to 1; a provider left out
     is spread equally over its segments). ``reserve_confidence`` (default: ``level``) is
-    the confidence the reserve needed is reported at. Raises ``ScenarioInvalid`` listing
-    every unknown provider, segment or agreement and every bad mix row.
+    the confidence the reserve needed is reported at. ``expected_cost_pence`` (default:
+    each budget) is the cost each provider's outturn is drawn around, so a budget above it
+    is a buffer (a risk-aware allocation's reference budgets); a provider left out uses its
+    budget. Raises ``ScenarioInvalid`` listing every unknown provider, segment or agreement
+    and every bad mix row.
     """
     inputs = report_inputs(budgets_pence, mix, scenario)
+    expected = _expected_costs(inputs, expected_cost_pence)
     outturn = simulate_outturn(
-        inputs.budgets_pence,
+        expected,
         inputs.mix,
         scenario.outturn,
         draws=draws,
@@ -194,9 +250,14 @@ def risk_report(
         segment_ids=inputs.segment_ids,
         with_demand=True,
     )
-    variance = outturn.variance_pence
+    variance = outturn.variance_pence + (expected - inputs.budgets_pence)
     assert outturn.demand_pence is not None
-    provider_part, pool_part, risks = _share(inputs, variance, outturn.demand_pence, scenario)
+    settled = settle(inputs, variance, outturn.demand_pence, scenario)
+    provider_part, pool_part, risks = (
+        settled.provider_pence,
+        settled.pool_pence,
+        settled.volume_risk,
+    )
     before = tail_measures(variance, level)
     after = tail_measures(provider_part, level)
     pool_side = tail_measures(pool_part, level)
@@ -215,8 +276,13 @@ def risk_report(
         for k, pid in enumerate(inputs.provider_ids)
     )
     confidence = level if reserve_confidence is None else reserve_confidence
-    pool = _pool_risk(inputs, pool_part, scenario, level=level, confidence=confidence, bins=bins)
+    pool = _pool_risk(settled.call_pence, scenario, level=level, confidence=confidence, bins=bins)
     pooled_budgets, notes = _pooled_budgets(inputs, variance, scenario, level)
+    if expected_cost_pence is not None:
+        notes.append(
+            "Costs are drawn around the expected costs given, not around the budgets: a "
+            "budget above its expected cost is a buffer against overspend."
+        )
     return RiskReport(
         scenario_id=scenario.scenario_id,
         scenario_hash=scenario.content_hash(),

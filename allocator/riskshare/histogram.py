@@ -36,6 +36,23 @@ def histogram(values_pence: NumArray, bins: int = 30) -> Histogram:
     return Histogram(bin_edges_pence=edges, counts=tuple(int(c) for c in counts))
 
 
+def coarsen(hist: Histogram, bins: int) -> Histogram:
+    """At most ``bins`` bins, each merging neighbouring bins (widths stay equal).
+
+    >>> coarsen(histogram(np.arange(10), bins=10), 3).model_dump()
+    {'bin_edges_pence': (0, 4, 8, 10), 'counts': (4, 4, 2)}
+    """
+    group = max(1, math.ceil(len(hist.counts) / max(1, bins)))
+    if group == 1:
+        return hist
+    edges = hist.bin_edges_pence
+    starts = range(0, len(hist.counts), group)
+    return Histogram(
+        bin_edges_pence=(*(edges[j] for j in starts), edges[-1]),
+        counts=tuple(sum(hist.counts[j : j + group]) for j in starts),
+    )
+
+
 def _gbp(pence: int) -> str:
     """Short pounds: ``-£1.2m``, ``£350.0k``, ``£12``, ``7p``."""
     sign, pounds = ("-" if pence < 0 else ""), abs(pence) / 100
@@ -50,7 +67,10 @@ def _gbp(pence: int) -> str:
 def histogram_lines(hist: Histogram, width: int = 40) -> list[str]:
     """One line per bin: its lower edge in £, a bar of unicode eighth-blocks, its count."""
     peak = max(hist.counts, default=0)
-    labels = [_gbp(edge) for edge in hist.bin_edges_pence[:-1]]
+    edges = hist.bin_edges_pence
+    # An edge within a hundredth of a bin of zero is zero to the eye: "0p", not "8p".
+    near_zero = (edges[1] - edges[0]) / 100 if len(edges) > 1 else 0
+    labels = [_gbp(0 if abs(edge) < near_zero else edge) for edge in edges[:-1]]
     pad = max((len(label) for label in labels), default=0)
     lines = []
     for label, count in zip(labels, hist.counts, strict=True):
@@ -60,14 +80,21 @@ def histogram_lines(hist: Histogram, width: int = 40) -> list[str]:
     return lines
 
 
-def write_histogram_png(hist: Histogram, path: Path | str, *, title: str = "") -> Path:
-    """Draw the histogram to a PNG with matplotlib (``pip install matplotlib``)."""
+def require_matplotlib() -> None:
+    """Raise `PlotUnavailable` (with how to install it) unless matplotlib can be imported."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib.figure  # noqa: F401
     except ImportError as error:
         raise PlotUnavailable(
             "writing a PNG needs matplotlib: pip install matplotlib (or the 'dev' extra)"
         ) from error
+
+
+def write_histogram_png(hist: Histogram, path: Path | str, *, title: str = "") -> Path:
+    """Draw the histogram to a PNG with matplotlib (``pip install matplotlib``)."""
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
     edges = np.asarray(hist.bin_edges_pence, dtype=np.float64) / 100
     figure = Figure(figsize=(8, 4))  # no pyplot: no global state, no GUI backend
     axes = figure.subplots()

@@ -17,6 +17,7 @@ from allocator.riskshare.simulate import MIX_TOLERANCE
 from allocator.types import FloatArray, IntArray
 from models.enums import RiskShareProfile
 from models.providers import Provider
+from models.results import AllocationResult
 from models.risk import PooledPartner, RiskShareAgreement
 from models.scenario import Scenario
 
@@ -131,3 +132,20 @@ def report_inputs(
         mix=matrix,
         segment_ids=segment_ids,
     )
+
+
+def result_budgets(
+    result: AllocationResult,
+) -> tuple[dict[str, int], dict[str, dict[str, float]]]:
+    """A solved allocation's provider budgets (pence) and segment mix (shares of budget).
+
+    Each provider's mix is its budget by segment; an unfunded provider gets no row (the
+    risk report then spreads it equally over its segments).
+    """
+    budgets = {p.provider_id: p.budget_pence for p in result.providers}
+    mix: dict[str, dict[str, float]] = {}
+    for p in result.providers:
+        total = sum(p.by_segment_pence.values())
+        if total > 0:
+            mix[p.provider_id] = {s: v / total for s, v in p.by_segment_pence.items()}
+    return budgets, mix

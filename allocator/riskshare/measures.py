@@ -59,6 +59,15 @@ def _tail_count(draws: int, level: float) -> tuple[int, float]:
     return max(1, math.ceil(n_alpha)), float(draws - n_alpha)
 
 
+def tail_draws(draws: int, level: float) -> float:
+    """``n(1 − α)``: how many draws the CVaR at ``level`` averages (α read as written).
+
+    >>> tail_draws(500, 0.95)
+    25.0
+    """
+    return _tail_count(draws, level)[1]
+
+
 def _as_losses(losses: NumArray) -> IntArray:
     x = np.asarray(losses, dtype=np.int64)
     if x.ndim not in (1, 2) or x.shape[0] == 0:

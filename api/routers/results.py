@@ -1,8 +1,9 @@
 """Results: the full allocation, exports, approval as the plan of record, comparisons.
 
 Each endpoint is a thin call: load the visible result(s), call a domain function
-(`allocator.io.result_export`, `allocator.explain.compare`), return its value. Further
-views of a result (explanations, risk reports) belong here in the same shape.
+(`allocator.io.result_export`, `allocator.explain.compare`, `allocator.riskshare` through
+`api.risk`), return its value. The explanation is read from the stored result; the risk
+report is computed on request (seeded, in a worker thread, a few at a time).
 """
 
 from __future__ import annotations
@@ -11,15 +12,31 @@ from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
 from allocator.io.result_export import TABLES, table_csv, workbook_bytes
-from api.deps import Approver, Reader, RequestIdDep, SessionDep
+from api import risk
+from api.deps import Approver, DatabaseDep, Reader, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import StateConflict, problem_responses
-from api.schemas import ApprovalPublic, ApproveRequest, ComparisonPublic, ResultPublic
+from api.schemas import (
+    ApprovalPublic,
+    ApproveRequest,
+    ComparisonPublic,
+    ResultExplanation,
+    ResultPublic,
+    ResultRisk,
+)
 from api.storage import repository
-from api.views import allocation, approval_public, result_public_json, result_summary
+from api.views import (
+    allocation,
+    approval_public,
+    explanation_public,
+    result_public_json,
+    result_summary,
+)
 from models import Scenario
+from models.results import AllocationResult
 
 router = APIRouter(prefix="/results", tags=["results"], responses=problem_responses(401, 403, 404))
 
@@ -87,6 +104,72 @@ def export_result(
         body,
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/{result_id}/explanation", summary="Why a result is what it is")
+def get_explanation(result_id: str, session: SessionDep, principal: Reader) -> ResultExplanation:
+    """The rules that bind, with their shadow prices (the value of relaxing each by £1),
+    what £1 more from each funder is worth, and the stages of the objective. For an
+    infeasible scenario: which rules conflict and the least change that makes it feasible."""
+    row = repository.get_result(session, principal=principal, result_id=result_id)
+    return explanation_public(row, allocation(row))
+
+
+@router.get(
+    "/{result_id}/risk",
+    responses=problem_responses(409, 422),
+    summary="Risk report: the result's budgets under its scenario's risk-share agreements",
+)
+async def get_risk(
+    result_id: str,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    principal: Reader,
+    draws: Annotated[int, Query(ge=100, le=1_000_000, description="Monte Carlo draws.")] = 10_000,
+    seed: Annotated[int, Query(ge=0, le=2**63 - 1)] = 1,
+    level: Annotated[float, Query(ge=0.5, le=0.999, description="VaR/CVaR level.")] = 0.95,
+    confidence: Annotated[
+        float, Query(ge=0.5, le=0.999, description="Confidence of the reserve needed.")
+    ] = 0.95,
+) -> ResultRisk:
+    """Simulates outturn for every provider's budget (seeded: the same request gives the
+    same report) and shares each variance under the scenario's agreements: per provider
+    and for the pool, expected position, probability of a deficit, VaR and CVaR, and the
+    pool's call on the contingency reserve. The defaults are ``allocator risk``'s.
+    ``draws`` × providers is limited (``max_risk_samples``, else 422). Only feasible
+    results have budgets (else 409)."""
+
+    def load() -> tuple[str, int, AllocationResult, Scenario]:
+        with database.transaction(write=False) as session:
+            row = repository.get_result(session, principal=principal, result_id=result_id)
+            version = repository.get_version(
+                session, principal=principal, scenario_pk=row.scenario_pk, version=row.version
+            )
+            result, document = allocation(row), version.document
+        return row.scenario_pk, row.version, result, Scenario.model_validate_json(document)
+
+    scenario_pk, version, result, scenario = await run_in_threadpool(load)
+    if not result.feasible:
+        raise StateConflict(f"result {result_id} is {result.status}: it has no budgets to assess")
+    risk.check_size(draws=draws, providers=len(result.providers), limit=settings.max_risk_samples)
+    async with runner.compute_slots:
+        report = await run_in_threadpool(
+            risk.assess,
+            result,
+            scenario,
+            draws=draws,
+            seed=seed,
+            level=level,
+            confidence=confidence,
+        )
+    return ResultRisk(
+        result_id=result_id,
+        scenario_id=scenario_pk,
+        version=version,
+        confidence=confidence,
+        report=report,
     )
 
 

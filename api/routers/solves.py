@@ -20,15 +20,22 @@ from api.views import job_public, result_public_json
 router = APIRouter(tags=["solves"], responses=problem_responses(401, 403, 404, 422, 503))
 
 
-def _time_limit(request_limit: float | None, document: str, maximum: float) -> float:
+def effective_time_limit(request_limit: float | None, own: float | None, maximum: float) -> float:
+    """The per-stage limit a solve runs with: the request's (at most ``maximum``, else 422),
+    else the scenario's own capped at ``maximum``."""
     if request_limit is not None:
         if request_limit > maximum:
             raise InvalidRequest(
                 f"time_limit_s {request_limit:g} is more than this server allows ({maximum:g} s)"
             )
         return request_limit
-    own = json.loads(document).get("objective", {}).get("time_limit_s")
     return min(float(own), maximum) if own else maximum
+
+
+def document_time_limit(document: str) -> float | None:
+    """The scenario document's own per-stage time limit, if it sets one."""
+    own = json.loads(document).get("objective", {}).get("time_limit_s")
+    return float(own) if own else None
 
 
 @router.post(
@@ -67,7 +74,9 @@ async def solve_version(
         row = repository.get_version(
             session, principal=principal, scenario_pk=scenario_id, version=version
         )
-        limit = _time_limit(options.time_limit_s, row.document, settings.max_solve_time_s)
+        limit = effective_time_limit(
+            options.time_limit_s, document_time_limit(row.document), settings.max_solve_time_s
+        )
         job = job_rows.create_job(
             session,
             principal=principal,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from allocator.errors import NotFound
@@ -102,15 +103,19 @@ def remove_runner(session: Session, *, runner_id: str) -> None:
         session.flush()
 
 
+def live_runners(*, stale_after: timedelta) -> Select[Any]:
+    """Ids of the runners that have beaten within ``stale_after`` (a subquery)."""
+    cutoff = datetime.now(UTC) - stale_after
+    return select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
+
+
 def orphaned_jobs(session: Session, *, stale_after: timedelta, own_runner: str) -> list[str]:
     """Active jobs whose runner is gone or silent for longer than ``stale_after``."""
-    cutoff = datetime.now(UTC) - stale_after
-    alive = select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
     rows = session.scalars(
         select(JobRow.id).where(
             JobRow.state.in_(ACTIVE_JOB_STATES),
             JobRow.runner_id != own_runner,
-            JobRow.runner_id.not_in(alive),
+            JobRow.runner_id.not_in(live_runners(stale_after=stale_after)),
         )
     )
     return list(rows)

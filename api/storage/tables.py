@@ -2,7 +2,8 @@
 
 Documents (scenarios, results) are stored as JSON text with their content hash. Results
 and scenario versions are never updated; approvals and the audit log are append-only
-(the migration adds triggers that reject UPDATE and DELETE on ``audit_log``).
+(the migration adds triggers that reject UPDATE and DELETE on ``audit_log``). A batch has
+one row per run of its spec, filled in once when the run's record arrives.
 """
 
 from __future__ import annotations
@@ -203,3 +204,66 @@ class RunnerRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BatchRow(Base):
+    """A batch of runs over one base scenario (a stored version, or a document given inline).
+
+    ``spec`` is the batch specification without its base; the base is the stored version's
+    document, or ``base_document`` when it was given inline. The run counters are updated
+    as runs finish, in the same transaction as the runs themselves.
+    """
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_state_runner", "state", "runner_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    scenario_pk: Mapped[str | None] = mapped_column(
+        ForeignKey("scenarios.id", ondelete="RESTRICT"), nullable=True
+    )
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    base_hash: Mapped[str] = mapped_column(String(64))
+    base_document: Mapped[str | None] = mapped_column(Text, nullable=True)
+    spec: Mapped[str] = mapped_column(Text, doc="JSON batch spec, without its base")
+    state: Mapped[str] = mapped_column(String(16))
+    runs_total: Mapped[int] = mapped_column(Integer)
+    runs_done: Mapped[int] = mapped_column(Integer, default=0)
+    runs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    runner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class BatchSystem(Base):
+    """The systems a batch's base scenario covers: tenancy is checked here."""
+
+    __tablename__ = "batch_systems"
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    system_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class BatchRunRow(Base):
+    """One run of a batch (its position in the spec): pending until its record arrives."""
+
+    __tablename__ = "batch_runs"
+    __table_args__ = (Index("ix_batch_runs_batch_id_run_id", "batch_id", "run_id"),)
+
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text, default="{}", doc="JSON object")
+    status: Mapped[str] = mapped_column(String(64), default="pending")
+    feasible: Mapped[bool | None] = mapped_column(nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    record: Mapped[str | None] = mapped_column(Text, nullable=True, doc="JSON RunRecord")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

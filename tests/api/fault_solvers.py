@@ -1,11 +1,14 @@
-"""Solve functions for fault tests, run inside the solver processes (``Settings.solve_target``)."""
+"""Solve and batch functions for fault tests, run in the worker processes.
+
+(``Settings.solve_target`` and ``Settings.batch_target``.)
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from api.worker import solve_document
+from api.worker import run_batch_document, solve_document
 
 
 def slow_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -22,3 +25,11 @@ def sleepy_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 def broken_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
     raise RuntimeError("the solver library broke")
+
+
+BATCH_PAUSE_S = 0.25
+
+
+def sleepy_batch(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Run the batch for real, pausing after each recorded run (time to look and cancel)."""
+    return run_batch_document(payload, progress=lambda _done, _total: time.sleep(BATCH_PAUSE_S))

@@ -101,3 +101,25 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert body["request_id"] == response.headers["x-request-id"]
     assert body["instance"].startswith("/")
     return body
+
+
+def wait_for_batch(
+    client: TestClient,
+    headers: Headers,
+    batch_id: str,
+    done: Any,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    """Poll the batch until ``done(batch)`` holds (e.g. a final state, or runs finished)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        batch = client.get(f"{API}/batches/{batch_id}", headers=headers).json()
+        if done(batch):
+            return dict(batch)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"batch {batch_id} did not get there: {batch}")
+        time.sleep(0.05)
+
+
+def finished(batch: dict[str, Any]) -> bool:
+    return batch["state"] in ("succeeded", "failed", "cancelled")

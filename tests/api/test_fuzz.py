@@ -23,8 +23,13 @@ from api.storage.migrate import upgrade
 from tests.api.helpers import make_settings
 
 # A scenario can be valid by the schema and still fail semantic validation (422 with located
-# issues: a place with no people, say), so "schema-valid data is accepted" does not hold there.
-SEMANTIC = {("POST", "/api/v1/scenarios"), ("POST", "/api/v1/scenarios/{scenario_id}/versions")}
+# issues: a place with no people, say), so "schema-valid data is accepted" does not hold there;
+# nor for a batch spec (exactly one of grid, runs or monte_carlo; its base scenario).
+SEMANTIC = {
+    ("POST", "/api/v1/scenarios"),
+    ("POST", "/api/v1/scenarios/{scenario_id}/versions"),
+    ("POST", "/api/v1/batches"),
+}
 
 OPERATIONS = [
     (method.upper(), path)

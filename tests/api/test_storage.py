@@ -1,14 +1,13 @@
 """Storage on SQLite and PostgreSQL: migrations, versions and conflicts, tenancy, append-only.
 
 The PostgreSQL variants run when ALLOCATOR_TEST_POSTGRES_URL is set (see
-scripts/ci_postgres.sh); each test gets its own schema there, dropped afterwards.
+scripts/ci_postgres.sh; the ``database_url`` fixture is in conftest.py); each test gets its
+own schema there, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from allocator.errors import NotFound, VersionConflict
@@ -30,7 +29,6 @@ from api.storage.tables import AuditEntry, Base, JobRow, RunnerRow, ScenarioRow
 from models import Scenario
 from tests.api.helpers import API, make_settings, new_key, solved_result, submit, tiny_for
 
-POSTGRES_URL = os.environ.get("ALLOCATOR_TEST_POSTGRES_URL")
 S1 = Principal(key_id="k1", name="one", role=Role.ADMIN, systems=frozenset({"S1"}))
 S2 = Principal(key_id="k2", name="two", role=Role.ADMIN, systems=frozenset({"S2"}))
 BOTH = Principal(key_id="k3", name="both", role=Role.ADMIN, systems=frozenset({"S1", "S2"}))
@@ -38,28 +36,6 @@ BOTH = Principal(key_id="k3", name="both", role=Role.ADMIN, systems=frozenset({"
 
 def _scenario(system: str = "S1", **changes: object) -> Scenario:
     return Scenario.model_validate(tiny_for(system, **changes))
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'allocator.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("ALLOCATOR_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -71,7 +47,7 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 def test_migrations_reach_head_and_match_the_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0001"
+    assert current_revision(database.engine) == head_revision() == "0002"
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
@@ -89,7 +65,7 @@ def test_downgrade_and_upgrade_again(database: Database) -> None:
         connection.commit()
     assert current_revision(database.engine) is None
     upgrade(database.engine)
-    assert current_revision(database.engine) == "0001"
+    assert current_revision(database.engine) == "0002"
 
 
 def test_versions_and_stale_edits(database: Database) -> None:

@@ -176,6 +176,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "pass_through": pass_through,
             }
         )
+    funder_ids = [str(f["funder_id"]) for f in funders]
+    for agreement in agreements:  # pooled-budget partners (any profile may list them)
+        agreement["partners"] = [
+            {"funder_id": fid, "contribution_pence": draw(pence)}
+            for fid in draw(st.lists(st.sampled_from(funder_ids), max_size=3, unique=True))
+        ]
     provider = draw(st.sampled_from(providers))
     ring_fences = (
         [

@@ -7,7 +7,12 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator.money import gbp_to_pence, largest_remainder, pence_to_gbp_decimal
+from allocator.money import (
+    gbp_to_pence,
+    largest_remainder,
+    largest_remainder_by_group,
+    pence_to_gbp_decimal,
+)
 
 weights = st.lists(
     st.one_of(
@@ -47,3 +52,23 @@ def test_deterministic_and_scale_free(total: int, ws: list[float]) -> None:
 def test_pence_to_pounds_and_back(pence: int) -> None:
     assert gbp_to_pence(pence_to_gbp_decimal(pence)) == pence
     assert gbp_to_pence(float(pence_to_gbp_decimal(pence))) == pence
+
+
+@settings(max_examples=200)
+@given(
+    groups=st.lists(st.tuples(st.integers(0, 10**15), weights), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_grouped_largest_remainder_is_largest_remainder_per_group(
+    groups: list[tuple[int, list[float]]], data: st.DataObject
+) -> None:
+    """All groups at once (members interleaved in any order) equal one call per group."""
+    members = [(g, w) for g, (_, ws) in enumerate(groups) for w in ws]
+    order = data.draw(st.permutations(range(len(members))))
+    group = [members[k][0] for k in order]
+    ws = [members[k][1] for k in order]
+    parts = largest_remainder_by_group([total for total, _ in groups], group, ws).tolist()
+    for g, (total, _) in enumerate(groups):
+        mine = [p for p, owner in zip(parts, group, strict=True) if owner == g]
+        their_weights = [w for w, owner in zip(ws, group, strict=True) if owner == g]
+        assert mine == largest_remainder(total, their_weights).tolist()

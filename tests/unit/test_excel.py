@@ -18,7 +18,7 @@ from allocator.io.excel_layout import LIST_ROWS, SHEETS, Kind
 from allocator.io.excel_zip import check_workbook_bytes
 from allocator.validate import WARNING, blocking
 from allocator.validate_common import UNREADABLE
-from models import Scenario
+from models import PooledPartner, Scenario
 from tests.conftest import DATA
 from tests.unit.conftest import TINY_DOCUMENT
 
@@ -233,9 +233,18 @@ def test_nested_sheets_round_trip(tiny: Scenario, tmp_path: Path) -> None:
                 {"provider_share": 0.5},
             ],
             "underspend_bands": [{"width_pence": 10, "provider_share": 0.25}],
-        }
+        },
+        {
+            "agreement_id": "S75",
+            "profile": "pooled_pro_rata",
+            "partners": [
+                {"funder_id": "NHS", "contribution_pence": 300_000_001},
+                {"funder_id": "LA", "contribution_pence": 100_000_000},
+            ],
+        },
     ]
     doc["providers"][2]["risk_share_agreement_id"] = "RS1"
+    doc["providers"][1]["risk_share_agreement_id"] = "S75"
     doc["providers"][0]["payment"] = {
         "kind": "blended",
         "fixed_pence": 300_000_000,
@@ -272,6 +281,14 @@ def test_nested_sheets_round_trip(tiny: Scenario, tmp_path: Path) -> None:
     assert back == scenario
     wb = load_workbook(tmp_path / "n.xlsx")
     assert [c.value for c in wb["RiskShareBands"][3]] == ["RS1", "overspend", 2, None, 0.5]
+    assert [[c.value for c in row] for row in wb["PooledPartners"].iter_rows(min_row=2)] == [
+        ["S75", "NHS", 3_000_000.01],
+        ["S75", "LA", 1_000_000],
+    ]
+    assert back is not None and back.risk_share_agreements[1].partners == (
+        PooledPartner(funder_id="NHS", contribution_pence=300_000_001),
+        PooledPartner(funder_id="LA", contribution_pence=100_000_000),
+    )
 
 
 # -- problems in cells ---------------------------------------------------------------------
@@ -396,10 +413,28 @@ def test_orphan_rows_of_nested_sheets_are_located(tiny_xlsx: Path) -> None:
     def change(wb: Workbook) -> None:
         wb["PassThrough"].append(["NOPE", "C", None, 10])
         wb["RiskShareBands"].append(["RS9", "overspend", 1, 5, 0.5])
+        wb["PooledPartners"].append(["S75", "LA", 10])
 
     _, issues = _edit(tiny_xlsx, change)
     assert _at(issues, "PassThrough", 2, "'NOPE' is not on the Funders sheet").loc == ("funders",)
     assert _at(issues, "RiskShareBands", 2, "'RS9' is not on the RiskShareAgreements sheet")
+    assert _at(issues, "PooledPartners", 2, "'S75' is not on the RiskShareAgreements sheet")
+
+
+def test_pooled_partner_cells_are_located(tiny: Scenario, tmp_path: Path) -> None:
+    doc = tiny.model_dump(mode="json")
+    doc["risk_share_agreements"] = [
+        {
+            "agreement_id": "S75",
+            "profile": "pooled_pro_rata",
+            "partners": [{"funder_id": "LA", "contribution_pence": 100}],
+        }
+    ]
+    path = tmp_path / "p.xlsx"
+    write_workbook(Scenario.model_validate(doc), path)
+    _, issues = _edit(path, lambda wb: wb["PooledPartners"].__setitem__("C2", -5))
+    issue = _at(issues, "PooledPartners", 2, "column 'Contribution (£)'")
+    assert issue.loc == ("risk_share_agreements", 0, "partners", 0, "contribution_pence")
 
 
 def test_dates_and_error_values_are_rejected(tiny_xlsx: Path) -> None:

@@ -12,7 +12,13 @@ import pytest
 
 import allocator.money
 import allocator.pool
-from allocator.money import gbp_to_pence, largest_remainder, pence_to_gbp_decimal, pence_to_gbp_str
+from allocator.money import (
+    gbp_to_pence,
+    largest_remainder,
+    largest_remainder_by_group,
+    pence_to_gbp_decimal,
+    pence_to_gbp_str,
+)
 from allocator.pool import pot_breakdown
 from models import Scenario
 
@@ -136,3 +142,22 @@ def test_an_impossible_pool_raises(tiny: Scenario) -> None:
     doc["funders"][1]["pass_through"] = [{"provider_id": "C", "amount_pence": 300_000_000}]
     with pytest.raises(ValueError, match="passes through more than it brings"):
         pot_breakdown(Scenario.model_validate(doc))
+
+
+def test_grouped_largest_remainder_splits_each_group_on_its_own() -> None:
+    # Group 1 has no members (skipped); group 2's weights span more bits than int64 holds.
+    totals = [100, 5, 10**15 - 7]
+    group = [0, 2, 0, 2, 0, 2]
+    weights = [1.0, 1e-12, 1.0, 7e11, 1.0, 3.3]
+    parts = largest_remainder_by_group(totals, group, weights)
+    assert parts[[0, 2, 4]].tolist() == largest_remainder(100, [1.0, 1.0, 1.0]).tolist()
+    assert parts[[1, 3, 5]].tolist() == largest_remainder(10**15 - 7, [1e-12, 7e11, 3.3]).tolist()
+    assert parts.dtype == np.int64
+
+
+def test_grouped_largest_remainder_refuses_what_largest_remainder_refuses() -> None:
+    with pytest.raises(ValueError):
+        largest_remainder_by_group([5], [0, 0], [0.0, 0.0])
+    with pytest.raises(ValueError):
+        largest_remainder_by_group([-1], [0], [1.0])
+    assert largest_remainder_by_group([0], [0, 0], [0.0, 0.0]).tolist() == [0, 0]

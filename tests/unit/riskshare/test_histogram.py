@@ -14,6 +14,7 @@ from allocator.riskshare.histogram import (
     histogram_lines,
     write_histogram_png,
 )
+from allocator.riskshare.report import Histogram
 
 
 def test_bins_are_exact_integers_and_count_every_draw() -> None:
@@ -55,3 +56,11 @@ def test_png_without_matplotlib_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(PlotUnavailable, match="pip install matplotlib"):
         write_histogram_png(histogram(np.arange(10)), tmp_path / "h.png")
+
+
+def test_an_edge_a_few_pence_from_zero_reads_as_zero() -> None:
+    hist = Histogram(bin_edges_pence=(-1_000_000, 8, 1_000_008), counts=(2, 1))
+    assert [line.split(" │")[0].strip() for line in histogram_lines(hist, width=4)] == [
+        "-£10.0k",
+        "0p",
+    ]

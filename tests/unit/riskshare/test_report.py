@@ -216,3 +216,19 @@ def test_reserve_needed_at_its_own_confidence(tiny: Scenario) -> None:
 def test_no_budgets_is_an_error(tiny: Scenario) -> None:
     with pytest.raises(ScenarioInvalid):
         risk_report({}, {}, tiny, draws=10, seed=1)
+
+
+def test_costs_drawn_around_expected_costs_make_a_bigger_budget_a_buffer(tiny: Scenario) -> None:
+    # Same draws around the same expected costs: a budget £100k higher moves every variance
+    # down by exactly £100k, so the provider (bearing everything) expects a £100k gain.
+    buffer = 10_000_000
+    base = risk_report(BUDGETS, MIX, tiny, draws=2_000, seed=4)
+    padded = {**BUDGETS, "G1": BUDGETS["G1"] + buffer}
+    shifted = risk_report(padded, MIX, tiny, draws=2_000, seed=4, expected_cost_pence=BUDGETS)
+    before, after = base.providers[0], shifted.providers[0]
+    assert after.variance.var_pence == before.variance.var_pence - buffer
+    assert abs(after.share.expected_pence - (before.share.expected_pence - buffer)) <= 1
+    assert shifted.providers[1:] == base.providers[1:]
+    assert any("expected costs given" in note for note in shifted.notes)
+    with pytest.raises(ScenarioInvalid):
+        risk_report(BUDGETS, MIX, tiny, draws=10, expected_cost_pence={"NOPE": 1})

@@ -1,0 +1,389 @@
+"""Batches: submit a spec over a stored or inline scenario, follow it, read its runs, cancel.
+
+A batch runs as a job (`api.batches`): submitting answers 202 at once; progress and the
+finished runs are read from the database while it runs. The spec is the one
+``allocator batch`` reads (`allocator.batch.BatchSpec`), with its base given as a stored
+scenario version of the key's systems or as a scenario document.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from allocator.backends.base import SolverUnavailable
+from allocator.backends.registry import available_backends
+from allocator.batch import BatchSpec, Run, RunRecord, build_tables, expand_runs
+from allocator.batch.spec import spec_items
+from allocator.errors import Issue, LimitExceeded, PermissionDenied, ScenarioInvalid
+from allocator.validate import blocking, validate_scenario
+from api.deps import (
+    DatabaseDep,
+    Planner,
+    Reader,
+    RequestIdDep,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+)
+from api.errors import InvalidRequest, StateConflict, problem_responses
+from api.routers.solves import document_time_limit, effective_time_limit
+from api.schemas import (
+    BackendName,
+    BatchCreate,
+    BatchPublic,
+    BatchRunPublic,
+    JobState,
+    Page,
+    ScenarioRef,
+)
+from api.security import Principal
+from api.settings import Settings
+from api.storage import batch_rows, repository
+from api.storage.tables import BatchRow, utcnow
+from api.views import batch_public, batch_run_public
+from models import Scenario
+
+router = APIRouter(
+    prefix="/batches", tags=["batches"], responses=problem_responses(401, 403, 404, 422)
+)
+
+TableName = Literal["runs", "providers", "places"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """The batch's base scenario, resolved and checked against the key."""
+
+    scenario_pk: str | None
+    version: int | None
+    document: str | None  # inline bases only: stored versions are read from their row
+    content_hash: str
+    systems: list[str]
+    own_time_limit_s: float | None
+
+
+def _stored_base(session: Session, principal: Principal, ref: ScenarioRef) -> _Base:
+    scenario = repository.get_scenario(session, principal=principal, scenario_pk=ref.scenario_id)
+    row = repository.get_version(
+        session,
+        principal=principal,
+        scenario_pk=scenario.id,
+        version=ref.version or scenario.latest_version,
+    )
+    return _Base(
+        scenario_pk=row.scenario_pk,
+        version=row.version,
+        document=None,
+        content_hash=row.content_hash,
+        systems=repository.scenario_system_ids(session, scenario_pk=row.scenario_pk),
+        own_time_limit_s=document_time_limit(row.document),
+    )
+
+
+def _inline_base(scenario: Scenario, principal: Principal, settings: Settings) -> _Base:
+    """Checked as a submitted scenario is: valid, not too large, the key's systems only."""
+    problems = blocking(validate_scenario(scenario))
+    if problems:
+        located = [Issue(("body", "base", *i.loc), i.message, code=i.code) for i in problems]
+        raise ScenarioInvalid(f"the base scenario has {len(problems)} problem(s)", located)
+    cells = repository.scenario_cells(scenario)
+    if cells > settings.max_scenario_cells:
+        raise LimitExceeded(
+            f"the base scenario has {cells:,} cells; the limit is {settings.max_scenario_cells:,}"
+        )
+    outside = sorted(set(repository.systems_of(scenario)) - principal.systems)
+    if outside:
+        raise PermissionDenied(
+            f"the base scenario covers system(s) {', '.join(outside)} that this key is not bound to"
+        )
+    return _Base(
+        scenario_pk=None,
+        version=None,
+        document=scenario.canonical_json(),
+        content_hash=scenario.content_hash(),
+        systems=repository.systems_of(scenario),
+        own_time_limit_s=scenario.objective.time_limit_s,
+    )
+
+
+def _spec(body: BatchCreate, base: _Base, settings: Settings) -> BatchSpec:
+    """The batch spec to run (its base left out): options checked, the time limit set."""
+    options = body.options
+    if options.backend is not None:
+        if options.backend not in get_args(BackendName):
+            raise InvalidRequest(
+                f"unknown solver backend {options.backend!r}",
+                [Issue(("options", "backend"), f"one of {', '.join(get_args(BackendName))}")],
+            )
+        if options.backend not in available_backends():
+            raise SolverUnavailable(
+                f"solver backend {options.backend!r} is not installed here; available: "
+                f"{', '.join(available_backends()) or 'none'}"
+            )
+    limit = effective_time_limit(
+        options.time_limit_s, base.own_time_limit_s, settings.max_solve_time_s
+    )
+    fields = body.model_dump(exclude={"base", "options"}, exclude_unset=True)
+    try:
+        spec = BatchSpec.model_validate(
+            {
+                **fields,
+                "base": "",
+                "options": options.model_copy(update={"time_limit_s": limit}),
+            }
+        )
+    except ValidationError as error:
+        issues = [Issue(("body", *e["loc"]), e["msg"], code=e["type"]) for e in error.errors()]
+        raise InvalidRequest(f"the batch spec has {len(issues)} problem(s)", issues) from None
+    count = spec_items(spec)
+    if count == 0:
+        raise InvalidRequest("the batch has no runs", [Issue(("body", "runs"), "list a run")])
+    if count > settings.max_batch_runs:
+        raise InvalidRequest(
+            f"the batch has {count:,} runs; this server runs at most {settings.max_batch_runs:,}"
+            " in one batch: split it"
+        )
+    return spec
+
+
+@router.post(
+    "",
+    status_code=202,
+    responses=problem_responses(413, 503),
+    summary="Submit a batch (sweep, list of what-ifs or Monte Carlo) over one scenario",
+)
+async def create_batch(
+    body: BatchCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    principal: Planner,
+    request_id: RequestIdDep,
+) -> BatchPublic:
+    """The spec ``allocator batch`` reads (see docs/batch.md), its ``base`` being
+    ``{"scenario_id", "version"}`` of a stored scenario (404 if not the key's) or a scenario
+    document (checked as a submission is). Answers 202 with the queued batch; follow it
+    at ``Location``. At most ``max_batch_runs`` runs; ``options.time_limit_s`` (per solver
+    stage) defaults to the scenario's own, both capped at ``max_solve_time_s``."""
+
+    def prepare() -> tuple[_Base, BatchSpec, list[Run]]:
+        """Resolve, check and expand, before the write transaction (SQLite's lock) starts."""
+        if isinstance(body.base, ScenarioRef):
+            with database.transaction(write=False) as reading:
+                base = _stored_base(reading, principal, body.base)
+        else:
+            base = _inline_base(body.base, principal, settings)
+        spec = _spec(body, base, settings)
+        return base, spec, expand_runs(spec, base.content_hash)
+
+    base, spec, runs = await run_in_threadpool(prepare)
+
+    def store() -> BatchPublic:
+        row = batch_rows.create_batch(
+            session,
+            principal=principal,
+            name=spec.name,
+            scenario_pk=base.scenario_pk,
+            version=base.version,
+            base_hash=base.content_hash,
+            base_document=base.document,
+            spec=spec.model_dump_json(exclude={"base"}),
+            systems=base.systems,
+            runs=runs,
+            runner_id=runner.runner_id,
+        )
+        repository.add_audit(
+            session,
+            principal=principal,
+            request_id=request_id,
+            action="batch.submitted",
+            systems=base.systems,
+            scenario_pk=base.scenario_pk,
+            version=base.version,
+            detail={
+                "batch_id": row.id,
+                "name": spec.name,
+                "runs": len(runs),
+                "base_hash": base.content_hash,
+                "inline_base": base.document is not None,
+            },
+        )
+        public = batch_public(session, row)
+        session.commit()  # the worker must see the batch; the request's writes end here
+        return public
+
+    public = await run_in_threadpool(store)
+    runner.submit_batch(public.id)
+    response.headers["Location"] = f"{request.url.path}/{public.id}"
+    return public
+
+
+@router.get("", summary="The batches of the key's systems, newest first")
+def list_batches(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Reader,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+) -> Page[BatchPublic]:
+    size = min(page_size or settings.default_page_size, settings.max_page_size)
+    rows, total = batch_rows.list_batches(session, principal=principal, page=page, page_size=size)
+    items = [batch_public(session, row) for row in rows]
+    return Page[BatchPublic](items=items, total=total, page=page, page_size=size)
+
+
+@router.get("/{batch_id}", summary="A batch's state, progress and timings")
+def get_batch(batch_id: str, session: SessionDep, principal: Reader) -> BatchPublic:
+    """``queued`` → ``running`` → ``succeeded`` (every run recorded, whatever its status),
+    ``failed`` (see ``error``; finished runs are kept) or ``cancelled``."""
+    return batch_public(
+        session, batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
+    )
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The runs: JSON pages, or one CSV table of every finished run",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/{batch_id}/runs",
+    response_model=Page[BatchRunPublic],
+    responses=CSV_RESPONSE,
+    summary="A batch's runs, with their results as they finish",
+)
+def list_batch_runs(
+    batch_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Reader,
+    state: Annotated[
+        Literal["finished", "pending", "all"], Query(description="Which runs (JSON only).")
+    ] = "finished",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    table: Annotated[TableName, Query(description="CSV only: which table.")] = "providers",
+) -> Response:
+    """JSON: a page of runs in spec order, each with its parameters, status and reason
+    and, once finished, every provider's budget and place's allocation in pence. CSV: one
+    of the tidy tables ``allocator batch`` writes (``runs``, ``providers``, ``places``), of
+    every run finished so far, exactly as the CLI writes it."""
+    row = batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
+    if format == "csv":
+        return _csv(session, row, table)
+    size = min(page_size or settings.default_page_size, settings.max_page_size)
+    rows, total = batch_rows.list_runs(
+        session, batch_id=row.id, state=state, page=page, page_size=size
+    )
+    body = Page[BatchRunPublic](
+        items=[batch_run_public(run) for run in rows], total=total, page=page, page_size=size
+    )
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+def _csv(session: Session, row: BatchRow, table: TableName) -> Response:
+    finished = batch_rows.finished_runs(session, batch_id=row.id)
+    runs = [Run(r.run_index, r.run_id, json.loads(r.params), ()) for r in finished]
+    records = {
+        r.run_id: RunRecord.model_validate_json(r.record) for r in finished if r.record is not None
+    }
+    frame = build_tables(runs, records)[table]
+    name = f"batch-{row.id}-{table}.csv"
+    return Response(
+        frame.to_csv(index=False),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+CHANGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": BatchPublic, "description": "Running: being stopped, or queued again"},
+    **problem_responses(409, 503),
+}
+
+
+@router.post("/{batch_id}/cancel", responses=CHANGE_RESPONSES, summary="Cancel a batch")
+def cancel_batch(
+    batch_id: str,
+    response: Response,
+    session: SessionDep,
+    runner: RunnerDep,
+    principal: Planner,
+    request_id: RequestIdDep,
+) -> BatchPublic:
+    """A queued batch is cancelled at once (200); a running one is stopped (202, poll it):
+    its process is killed, the runs it finished are kept, the one in flight is dropped.
+    A cancelled batch can be resumed."""
+    row = batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
+    if JobState(row.state).finished:
+        raise StateConflict(f"batch {batch_id} has already finished ({row.state})")
+    row.cancel_requested = True
+    if row.state == JobState.QUEUED:
+        row.state, row.finished_at = "cancelled", utcnow()
+        response.status_code = 200
+    else:
+        response.status_code = 202  # the runner kills the process and marks it cancelled
+    _audit(session, principal, request_id, row, "batch.cancel_requested")
+    session.flush()
+    public = batch_public(session, row)
+    runner.cancel_threadsafe(batch_id)
+    return public
+
+
+@router.post(
+    "/{batch_id}/resume",
+    status_code=202,
+    responses=CHANGE_RESPONSES,
+    summary="Resume a failed or cancelled batch",
+)
+def resume_batch(
+    batch_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    runner: RunnerDep,
+    principal: Planner,
+    request_id: RequestIdDep,
+) -> BatchPublic:
+    """Queue it again: only the runs it has not finished are run (e.g. after a cancel, a
+    failure, or ``interrupted by server restart``)."""
+    row = batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
+    if not batch_rows.requeue_batch(session, row=row, runner_id=runner.runner_id):
+        raise StateConflict(
+            f"batch {batch_id} is {row.state}: only failed or cancelled batches resume"
+        )
+    _audit(session, principal, request_id, row, "batch.resumed")
+    public = batch_public(session, row)
+    session.commit()
+    runner.submit_batch(row.id)
+    response.headers["Location"] = str(request.url.path).rsplit("/", 1)[0]
+    return public
+
+
+def _audit(
+    session: Session, principal: Principal, request_id: str, row: BatchRow, action: str
+) -> None:
+    repository.add_audit(
+        session,
+        principal=principal,
+        request_id=request_id,
+        action=action,
+        systems=batch_rows.batch_system_ids(session, batch_id=row.id),
+        scenario_pk=row.scenario_pk,
+        version=row.version,
+        detail={"batch_id": row.id, "state": row.state, "runs_done": row.runs_done},
+    )

@@ -119,23 +119,51 @@ def others_section(others: dict[str, Any], runs: dict[str, str] | None) -> list[
 
 
 def _json_rows(data: Any) -> list[str]:
-    """A JSON document as a key/value table; nested values as compact JSON."""
-    items = (
-        data.items()
-        if isinstance(data, dict)
-        else enumerate(data if isinstance(data, list) else [data])
-    )
+    """A JSON document as tables: its plain values as key/value rows, then each nested
+    list or mapping of records (e.g. one record per configuration) as a table of its own."""
+    if not isinstance(data, dict):
+        data = {"value": data}
+    plain = {k: v for k, v in data.items() if not _is_records(v)}
     lines = ["| key | value |", "|---|---|"]
-    for key, value in list(items)[:60]:
-        text = (
-            f"{value:.4g}"
-            if isinstance(value, float)
-            else json.dumps(value)
-            if isinstance(value, dict | list)
-            else str(value)
+    lines += [f"| {key} | {_cell(value)} |" for key, value in plain.items()]
+    for key, value in data.items():
+        if not _is_records(value):
+            continue
+        records = (
+            [{"": name, **record} for name, record in value.items()]
+            if isinstance(value, dict)
+            else list(value)
         )
-        lines.append(f"| {key} | {report.scrub(text)[:300].replace('|', '/')} |")
+        columns = list(dict.fromkeys(column for record in records for column in record))
+        lines += ["", f"**{key}**", "", "| " + " | ".join(columns) + " |"]
+        lines.append("|" + "---|" * len(columns))
+        lines += [
+            "| " + " | ".join(_cell(record.get(column, "")) for column in columns) + " |"
+            for record in records
+        ]
     return lines
+
+
+def _is_records(value: Any) -> bool:
+    """A non-empty list of mappings, or a mapping whose values are all mappings."""
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(item, dict) for item in value)
+    if isinstance(value, dict):
+        return bool(value) and all(isinstance(item, dict) for item in value.values())
+    return False
+
+
+def _cell(value: Any) -> str:
+    """One table cell: floats to 4 significant figures, small mappings as ``key value``."""
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k} {_cell(v)}" for k, v in value.items())
+    elif isinstance(value, list):
+        text = ", ".join(_cell(v) for v in value)
+    else:
+        text = str(value)
+    return report.scrub(text)[:300].replace("|", "/")
 
 
 def _agree(a: float, b: float) -> bool:

@@ -57,6 +57,7 @@ STATUS_MAP: dict[tuple[int, int], TerminationReason] = {
     (-3, -1): TerminationReason.SOLVER_ERROR,
 }
 _BOUND = re.compile(r"^(?:Lower|Upper) bound:\s+(\S+)", re.MULTILINE)
+_OBJECTIVE = re.compile(r"Search completed - best objective ([^,\s]+)")
 _MIP_ITERATIONS = re.compile(r"^Total iterations:\s+(\d+)", re.MULTILINE)
 _LP_ITERATIONS = re.compile(r"objective \S+ - (\d+) iterations")
 
@@ -141,7 +142,7 @@ class PulpBackend:
         x = np.array(
             [v.varValue if v.varValue is not None else 0.0 for v in variables], dtype=np.float64
         )
-        objective = objective_at(program, x)
+        objective = _reported_objective(log, program, objective_at(program, x))
         optimal_lp = not program.is_mip and reason is TerminationReason.OPTIMAL
         row_duals = reduced = None
         if optimal_lp:
@@ -247,6 +248,25 @@ def _cbc(pulp: Any, options: SolveOptions, is_mip: bool, log_path: str) -> Any:
         "PuLP is installed but finds no CBC binary: pip install 'pulp[cbc]' "
         "(or put cbc on PATH), or choose another backend (--backend highs)"
     )
+
+
+def _reported_objective(log: str, program: LinearProgram, from_x: float) -> float:
+    """CBC's own objective when its log has one that agrees with ``from_x``.
+
+    CBC's solution file gives each value to 8 significant digits, so an objective
+    recomputed from it can be off in the 8th digit; the log's "Objective value:" line (a
+    MIP's "Search completed - best objective") has them all. Later stages hold this
+    objective, so the digits matter.
+    """
+    found = _OBJECTIVE.findall(log)
+    if not found:
+        return from_x
+    try:
+        reported = float(found[-1]) + float(program.offset)
+    except ValueError:
+        return from_x
+    agrees = abs(reported - from_x) <= 1e-6 * max(1.0, abs(from_x))
+    return reported if np.isfinite(reported) and agrees else from_x
 
 
 def _bound(log: str, offset: float) -> float | None:

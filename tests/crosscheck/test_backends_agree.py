@@ -37,9 +37,9 @@ def test_backend_agrees_with_highs_at_every_stage(scenario: Scenario, backend: s
     assert reference.status == other.status == "optimal"
     assert [s.stage for s in other.stages] == [s.stage for s in reference.stages]
     for mine, theirs in zip(other.stages, reference.stages, strict=True):
-        # PuLP hands CBC the model through a text file with 12 significant digits; each held stage
-        # optimum carries that rounding into the next, and the last stage (least change from
-        # baseline, over a very flat value optimum) amplifies it to a few parts per million.
+        # CBC's value-stage optimum differs from HiGHS's in the 9th digit (its MIP tolerances), and
+        # the last stage (least change from baseline) moves by about £10m per value unit of the value
+        # level it holds, so on the realistic example PuLP's last stage agrees to ~1e-5, not 1e-6.
         loose = backend == "pulp" and mine.stage == "stability"
         assert mine.objective == pytest.approx(
             theirs.objective, rel=1e-4 if loose else 1e-6, abs=1e-6

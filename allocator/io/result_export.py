@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
 from allocator.errors import AllocatorError
 from models.results import AllocationResult
 
-TABLES = (
+ResultTable = Literal[
     "summary",
     "allocations",
     "pool",
@@ -32,7 +32,8 @@ TABLES = (
     "value",
     "rules",
     "stages",
-)
+]
+TABLES: tuple[ResultTable, ...] = get_args(ResultTable)
 ALLOCATION_COLUMNS = (
     "level",
     "unit_id",

@@ -8,14 +8,14 @@ report is computed on request (seeded, in a worker thread, a few at a time).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
-from allocator.io.result_export import TABLES, table_csv, workbook_bytes
+from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from api import risk
 from api.deps import Approver, DatabaseDep, Reader, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import StateConflict, problem_responses
@@ -41,23 +41,6 @@ from models.results import AllocationResult
 router = APIRouter(prefix="/results", tags=["results"], responses=problem_responses(401, 403, 404))
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TableName = Literal[
-    "summary",
-    "allocations",
-    "pool",
-    "systems",
-    "places",
-    "neighbourhoods",
-    "providers",
-    "provider_segments",
-    "cells",
-    "flows",
-    "schemes",
-    "value",
-    "rules",
-    "stages",
-]
-assert set(get_args(TableName)) == set(TABLES)
 
 
 @router.get("/{result_id}", response_model=ResultPublic, summary="A result: the full allocation")
@@ -87,7 +70,7 @@ def export_result(
     session: SessionDep,
     principal: Reader,
     format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
-    table: Annotated[TableName, Query(description="CSV only: which table.")] = "allocations",
+    table: Annotated[ResultTable, Query(description="CSV only: which table.")] = "allocations",
 ) -> Response:
     """CSV: one tidy table (default ``allocations``: provider budgets and place and
     neighbourhood allocations against target). Excel: every table, a sheet each."""

@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
+from allocator.io.risk_export import report_tidy
+from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
 from api import risk
 from api.deps import Approver, DatabaseDep, Reader, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import StateConflict, problem_responses
@@ -101,7 +103,17 @@ def get_explanation(result_id: str, session: SessionDep, principal: Reader) -> R
 
 @router.get(
     "/{result_id}/risk",
-    responses=problem_responses(409, 422),
+    response_model=ResultRisk,
+    responses={
+        200: {
+            "description": "The risk report (JSON), or the same as a file",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        **problem_responses(409, 422),
+    },
     summary="Risk report: the result's budgets under its scenario's risk-share agreements",
 )
 async def get_risk(
@@ -116,7 +128,11 @@ async def get_risk(
     confidence: Annotated[
         float, Query(ge=0.5, le=0.999, description="Confidence of the reserve needed.")
     ] = 0.95,
-) -> ResultRisk:
+    format: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(description="csv: one tidy table; xlsx: a sheet per table, as `allocator risk`."),
+    ] = "json",
+) -> ResultRisk | Response:
     """Simulates outturn for every provider's budget (seeded: the same request gives the
     same report) and shares each variance under the scenario's agreements: per provider
     and for the pool, expected position, probability of a deficit, VaR and CVaR, and the
@@ -146,6 +162,18 @@ async def get_risk(
             seed=seed,
             level=level,
             confidence=confidence,
+        )
+    if format != "json":
+        stem = f"{scenario_pk}-risk-{result_id}"
+        body, media_type = (
+            (report_tidy(report).to_csv(index=False).encode("utf-8"), "text/csv")
+            if format == "csv"
+            else (await run_in_threadpool(risk_workbook_bytes, report), XLSX)
+        )
+        return Response(
+            body,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'},
         )
     return ResultRisk(
         result_id=result_id,

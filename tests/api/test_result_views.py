@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
+from allocator.io.risk_export import TIDY_COLUMNS
 from allocator.riskshare import risk_report
 from api.security import Role
 from api.settings import Settings
@@ -133,3 +137,33 @@ def test_result_views_follow_roles_and_tenancy(
         assert client.get(url, params={"draws": 200}, headers=reader).status_code == 200
         assert_problem(client.get(url, headers=stranger), 404)
         assert_problem(client.get(url), 401)
+
+
+def test_risk_report_downloads_as_csv_and_excel(
+    client: TestClient, keys: Callable[..., Headers]
+) -> None:
+    reader, planner = keys(Role.READ, "TRI"), keys(Role.PLAN, "TRI")
+    result_id = solved_result(client, planner, submit(client, planner, REALISTIC))
+    url = f"{API}/results/{result_id}/risk"
+    query = {"draws": 1_000, "seed": 3}
+    report = client.get(url, params=query, headers=reader).json()["report"]
+
+    csv = client.get(url, params={**query, "format": "csv"}, headers=reader)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    table = pd.read_csv(io.StringIO(csv.text))
+    assert tuple(table.columns) == TIDY_COLUMNS
+    # The CSV carries the same figures as the JSON: the first provider's CVaR after sharing.
+    first = report["providers"][0]
+    cvar = table[
+        (table["subject_id"] == first["provider_id"])
+        & (table["part"] == "share")
+        & (table["measure"] == "cvar_pence")
+    ]["value"]
+    assert cvar.astype(float).tolist() == [first["share"]["cvar_pence"]]
+
+    xlsx = client.get(url, params={**query, "format": "xlsx"}, headers=reader)
+    assert xlsx.status_code == 200
+    sheets = load_workbook(io.BytesIO(xlsx.content), read_only=True).sheetnames
+    assert {"providers", "pool"} <= {name.lower() for name in sheets}
+    assert_problem(client.get(url, params={"format": "pdf"}, headers=reader), 422)

@@ -29,6 +29,11 @@ def test_logged_objective_keeps_the_digits_the_solution_file_drops() -> None:
     assert _reported_objective(LOG, _program(2.0), 37833.519) == 37833.51962999986
 
 
+def test_an_lp_log_gives_its_optimal_objective() -> None:
+    log = "Optimal objective 296032.4266 - 123 iterations time 0.012\n"
+    assert _reported_objective(log, _program(0.0), 296032.4263) == 296032.4266
+
+
 def test_logged_objective_is_ignored_when_it_disagrees_or_is_absent() -> None:
     assert _reported_objective(LOG, _program(0.0), 40000.0) == 40000.0
     assert _reported_objective("Optimal - objective value 1.5\n", _program(0.0), 1.5) == 1.5

@@ -19,6 +19,8 @@ import scipy.sparse as sp
 from pydantic import TypeAdapter
 
 from allocator import __version__
+from allocator.backends.base import Capability
+from allocator.backends.registry import backend_class
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.objectives import STAGE_DESCRIPTIONS, SequenceOutcome
 from allocator.reconcile import round_to_total
@@ -189,6 +191,7 @@ def _assemble(
         status_detail=final.termination.detail,
         feasible=plan is not None,
         backend=outcome.backend,
+        notes=_backend_notes(outcome.backend, feasible=plan is not None),
         objective_kind=s.objective.kind.value,
         mip=program.is_mip,
         mip_gap=_worst_gap(outcome) if program.is_mip else None,
@@ -468,3 +471,15 @@ def _value_lines(f: Formulation, plan: PencePlan) -> list[ValueLine]:
 
 
 __all__ = ["PENCE_PER_UNIT", "assemble"]
+
+
+def _backend_notes(backend: str, *, feasible: bool) -> list[str]:
+    """What a reader of the figures should know about the backend that produced them."""
+    precise = Capability.FULL_PRECISION in backend_class(backend).capabilities
+    if precise or not feasible:
+        return []
+    return [
+        f"The {backend} backend reads its solver's values to 8 significant digits: every total "
+        "reconciles exactly, but a budget may sit a few pounds past a rule's bound. Use the "
+        "highs or ortools backend for figures you publish."
+    ]

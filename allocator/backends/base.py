@@ -62,6 +62,7 @@ class Capability(enum.StrEnum):
     MIP_GAP = "mip_gap"
     RANGING = "ranging"
     IIS = "iis"
+    FULL_PRECISION = "full_precision"  # solution values to double precision (not CBC's 8 digits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,6 +154,7 @@ class HighsBackend:
             Capability.TIME_LIMIT,
             Capability.MIP_GAP,
             Capability.RANGING,
+            Capability.FULL_PRECISION,
         }
     )
 

@@ -80,7 +80,13 @@ def _helper() -> Any:
 class OrtoolsBackend:
     name: ClassVar[str] = "ortools"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.MIP, Capability.DUALS, Capability.TIME_LIMIT, Capability.MIP_GAP}
+        {
+            Capability.MIP,
+            Capability.DUALS,
+            Capability.TIME_LIMIT,
+            Capability.MIP_GAP,
+            Capability.FULL_PRECISION,
+        }
     )
 
     @classmethod

@@ -27,6 +27,11 @@ def available_backends() -> list[str]:
     return sorted(names, key=lambda name: name != DEFAULT_BACKEND)
 
 
+def backend_class(name: str) -> type[Backend]:
+    """The class registered under a backend name (whether or not its solver is installed)."""
+    return _classes()[name.strip().lower()]
+
+
 def get_backend(name: str) -> Backend:
     """A backend instance; `SolverUnavailable` names the alternatives when it cannot be used."""
     classes = _classes()

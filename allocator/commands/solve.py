@@ -89,6 +89,9 @@ def print_summary(result: AllocationResult) -> None:
         f"Pool {gbp(pot.total_pence)} = pass-through {gbp(pot.pass_through_pence)}"
         f" + reserve {gbp(pot.reserve_pence)} + capitated pot {gbp(pot.capitated_pence)}"
     )
+    if result.risk_limits is None:  # a risk-aware result's notes come with its limits
+        for note in result.notes:
+            console.print(f"[yellow]Note:[/yellow] {note}")
     if not result.feasible:
         reason = NO_ALLOCATION.get(result.status, result.status)
         detail = f" (solver: {result.status_detail})" if result.status_detail else ""

@@ -44,3 +44,7 @@ def test_backend_agrees_with_highs_at_every_stage(scenario: Scenario, backend: s
     assert reconciliation_problems(scenario, other) == []
     if backend != "pulp":
         assert rule_problems(scenario, other) == []
+    # ...and the result says so to whoever reads it.
+    warned = any("8 significant digits" in note for note in other.notes)
+    assert warned == (backend == "pulp")
+    assert not any("8 significant digits" in note for note in reference.notes)

@@ -117,9 +117,8 @@ def risk(
 ) -> None:
     """Simulate outturn for an allocation and report each provider's and the pool's risk."""
     from allocator.io.risk_export import check_report_path, write_report
-    from allocator.riskshare import histogram_lines, risk_report, write_histogram_png
+    from allocator.riskshare import histogram_lines, result_risk_report, write_histogram_png
     from allocator.riskshare.histogram import coarsen, require_matplotlib
-    from allocator.riskshare.inputs import result_budgets
 
     for name, given in (("--level", level), ("--confidence", confidence)):
         if not 0.0 < given < 1.0:
@@ -132,18 +131,14 @@ def risk(
     except AllocatorError as error:
         fail(error)
     result, scenario_doc = load_allocation(path, scenario, backend)
-    budgets, mix = result_budgets(result)
-    expected = None if result.risk_limits is None else result.risk_limits.reference_budgets_pence
     try:
-        report = risk_report(
-            budgets,
-            mix,
+        report = result_risk_report(
+            result,
             scenario_doc,
             draws=draws,
             seed=seed,
             level=level,
             reserve_confidence=confidence,
-            expected_cost_pence=expected,
         )
     except AllocatorError as error:
         fail(error)

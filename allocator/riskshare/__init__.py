@@ -24,7 +24,7 @@ from allocator.riskshare.agreements import (
     provider_share,
     share_variance,
 )
-from allocator.riskshare.assess import Settlement, risk_report, settle
+from allocator.riskshare.assess import Settlement, result_risk_report, risk_report, settle
 from allocator.riskshare.curve import Curve, agreement_curve
 from allocator.riskshare.histogram import (
     PlotUnavailable,
@@ -107,6 +107,7 @@ __all__ = [
     "reserve_measures",
     "reserve_pence",
     "result_budgets",
+    "result_risk_report",
     "risk_report",
     "segment_loadings",
     "segment_sd_shares",

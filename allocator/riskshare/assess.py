@@ -20,7 +20,13 @@ import numpy as np
 from allocator.errors import IssueList
 from allocator.riskshare.agreements import PROVIDER_BEARS_ALL, compile_agreements, share_variance
 from allocator.riskshare.histogram import histogram
-from allocator.riskshare.inputs import ReportInputs, pooled_partners, report_inputs, reserve_pence
+from allocator.riskshare.inputs import (
+    ReportInputs,
+    pooled_partners,
+    report_inputs,
+    reserve_pence,
+    result_budgets,
+)
 from allocator.riskshare.measures import TailMeasures, pool_call, reserve_measures, tail_measures
 from allocator.riskshare.payments import VolumeRisk, volume_terms
 from allocator.riskshare.pooled import partner_contributions, pooled_shares
@@ -36,6 +42,7 @@ from allocator.riskshare.report import (
 from allocator.riskshare.rounding import scale_signed
 from allocator.riskshare.simulate import simulate_outturn
 from allocator.types import FloatArray, IntArray
+from models.results import AllocationResult
 from models.scenario import Scenario
 
 NOTES = (
@@ -293,4 +300,29 @@ def risk_report(
         pool=pool,
         pooled_budgets=tuple(pooled_budgets),
         notes=(*NOTES, *notes),
+    )
+
+
+def result_risk_report(
+    result: AllocationResult,
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    level: float,
+    reserve_confidence: float,
+) -> RiskReport:
+    """`risk_report` of a solved allocation: its budgets and segment mix, and for a
+    risk-aware allocation the reference budgets its costs were drawn around."""
+    budgets, mix = result_budgets(result)
+    limits = result.risk_limits
+    return risk_report(
+        budgets,
+        mix,
+        scenario,
+        draws=draws,
+        seed=seed,
+        level=level,
+        reserve_confidence=reserve_confidence,
+        expected_cost_pence=None if limits is None else limits.reference_budgets_pence,
     )

@@ -18,6 +18,7 @@ from allocator.explain.compare import compare_results
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from allocator.io.risk_export import report_tidy
 from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
+from allocator.riskshare import result_risk_report
 from api import risk
 from api.deps import Approver, DatabaseDep, Reader, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import StateConflict, problem_responses
@@ -155,13 +156,13 @@ async def get_risk(
     risk.check_size(draws=draws, providers=len(result.providers), limit=settings.max_risk_samples)
     async with runner.compute_slots:
         report = await run_in_threadpool(
-            risk.assess,
+            result_risk_report,
             result,
             scenario,
             draws=draws,
             seed=seed,
             level=level,
-            confidence=confidence,
+            reserve_confidence=confidence,
         )
     if format != "json":
         stem = f"{scenario_pk}-risk-{result_id}"

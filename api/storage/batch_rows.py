@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 from allocator.batch import Run, RunRecord
 from allocator.errors import NotFound
 from api.security import Principal
-from api.storage.job_rows import ACTIVE_JOB_STATES, live_runners
+from api.storage.job_rows import (
+    ACTIVE_JOB_STATES,
+    finish,
+    orphaned,
+    state_counts,
+    with_cancel_requested,
+)
 from api.storage.repository import new_id
 from api.storage.tables import BatchRow, BatchRunRow, BatchSystem, utcnow
 
@@ -239,40 +245,17 @@ def finish_batches(
     session: Session, *, batch_ids: Iterable[str], state: str, error: str | None
 ) -> int:
     """Move still-active batches to a final state; returns how many moved."""
-    ids = list(batch_ids)
-    if not ids:
-        return 0
-    moved = session.execute(
-        update(BatchRow)
-        .where(BatchRow.id.in_(ids), BatchRow.state.in_(ACTIVE_BATCH_STATES))
-        .values(state=state, error=error, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(moved, "rowcount", 0) or 0)
+    return finish(session, BatchRow, batch_ids, state=state, error=error)
 
 
 def orphaned_batches(session: Session, *, stale_after: timedelta, own_runner: str) -> list[str]:
     """Active batches whose runner is gone or silent for longer than ``stale_after``."""
-    rows = session.scalars(
-        select(BatchRow.id).where(
-            BatchRow.state.in_(ACTIVE_BATCH_STATES),
-            BatchRow.runner_id != own_runner,
-            BatchRow.runner_id.not_in(live_runners(stale_after=stale_after)),
-        )
-    )
-    return list(rows)
+    return orphaned(session, BatchRow, stale_after=stale_after, own_runner=own_runner)
 
 
 def cancel_requested(session: Session, *, batch_ids: Iterable[str]) -> list[str]:
-    ids = list(batch_ids)
-    if not ids:
-        return []
-    rows = session.scalars(
-        select(BatchRow.id).where(BatchRow.id.in_(ids), BatchRow.cancel_requested.is_(True))
-    )
-    return list(rows)
+    return with_cancel_requested(session, BatchRow, batch_ids)
 
 
 def batch_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(BatchRow.state, func.count()).group_by(BatchRow.state))
-    return {str(row[0]): int(row[1]) for row in rows}
+    return state_counts(session, BatchRow)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from allocator.errors import NotFound
 from api.security import Principal
 from api.storage.repository import get_scenario, new_id
-from api.storage.tables import JobRow, RunnerRow, ScenarioVersionRow, utcnow
+from api.storage.tables import BatchRow, JobRow, RunnerRow, ScenarioVersionRow, utcnow
 
 ACTIVE_JOB_STATES = ("queued", "running")
 
@@ -69,22 +69,68 @@ def job_document(session: Session, *, job: JobRow) -> str:
 
 
 def job_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(JobRow.state, func.count()).group_by(JobRow.state))
-    return {str(row[0]): int(row[1]) for row in rows}
+    return state_counts(session, JobRow)
 
 
 def finish_jobs(session: Session, *, job_ids: Iterable[str], state: str, error: str | None) -> int:
     """Move still-active jobs to a final state; returns how many moved."""
-    ids = list(job_ids)
-    if not ids:
+    return finish(session, JobRow, job_ids, state=state, error=error, phase=state)
+
+
+# Jobs and batches are both work a runner executes: the same states, heartbeats and cancels.
+WorkRow = type[JobRow] | type[BatchRow]
+
+
+def state_counts(session: Session, model: WorkRow) -> dict[str, int]:
+    rows = session.execute(select(model.state, func.count()).group_by(model.state))
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+def finish(
+    session: Session,
+    model: WorkRow,
+    ids: Iterable[str],
+    *,
+    state: str,
+    error: str | None,
+    **also: Any,
+) -> int:
+    """Move still-active rows to a final state; returns how many moved."""
+    wanted = list(ids)
+    if not wanted:
         return 0
     moved = session.execute(
-        update(JobRow)
-        .where(JobRow.id.in_(ids), JobRow.state.in_(ACTIVE_JOB_STATES))
-        .values(state=state, error=error, finished_at=utcnow(), phase=state)
+        update(model)
+        .where(model.id.in_(wanted), model.state.in_(ACTIVE_JOB_STATES))
+        .values(state=state, error=error, finished_at=utcnow(), **also)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(moved, "rowcount", 0) or 0)
+
+
+def orphaned(
+    session: Session, model: WorkRow, *, stale_after: timedelta, own_runner: str
+) -> list[str]:
+    """Active rows whose runner is gone or silent for longer than ``stale_after``."""
+    rows = session.scalars(
+        select(model.id).where(
+            model.state.in_(ACTIVE_JOB_STATES),
+            model.runner_id != own_runner,
+            model.runner_id.not_in(live_runners(stale_after=stale_after)),
+        )
+    )
+    return list(rows)
+
+
+def with_cancel_requested(session: Session, model: WorkRow, ids: Iterable[str]) -> list[str]:
+    """Those of ``ids`` whose cancel was asked for (possibly through another server)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    rows = session.scalars(
+        select(model.id).where(model.id.in_(wanted), model.cancel_requested.is_(True))
+    )
+    return list(rows)
 
 
 def heartbeat(session: Session, *, runner_id: str) -> None:
@@ -111,24 +157,11 @@ def live_runners(*, stale_after: timedelta) -> Select[Any]:
 
 def orphaned_jobs(session: Session, *, stale_after: timedelta, own_runner: str) -> list[str]:
     """Active jobs whose runner is gone or silent for longer than ``stale_after``."""
-    rows = session.scalars(
-        select(JobRow.id).where(
-            JobRow.state.in_(ACTIVE_JOB_STATES),
-            JobRow.runner_id != own_runner,
-            JobRow.runner_id.not_in(live_runners(stale_after=stale_after)),
-        )
-    )
-    return list(rows)
+    return orphaned(session, JobRow, stale_after=stale_after, own_runner=own_runner)
 
 
 def cancel_requested(session: Session, *, job_ids: Iterable[str]) -> list[str]:
-    ids = list(job_ids)
-    if not ids:
-        return []
-    rows = session.scalars(
-        select(JobRow.id).where(JobRow.id.in_(ids), JobRow.cancel_requested.is_(True))
-    )
-    return list(rows)
+    return with_cancel_requested(session, JobRow, job_ids)
 
 
 def delete_stale_runners(session: Session, *, stale_after: timedelta) -> None:

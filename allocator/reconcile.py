@@ -80,10 +80,8 @@ def controlled_round(
     """
     row = np.asarray(row, dtype=np.int64)
     col = np.asarray(col, dtype=np.int64)
-    # Column ranges come from the solver's own sums, before entries are snapped: snapping
-    # many entries can move a sum across a whole penny (and a rule's bound with it).
-    raw_col_value = np.bincount(col, weights=np.asarray(values, dtype=np.float64))
-    values = snap(values)
+    solver_values = np.asarray(values, dtype=np.float64)
+    values = snap(solver_values)
     base = np.floor(values).astype(np.int64)
     frac = values - base
     n_rows = len(row_totals)
@@ -120,8 +118,9 @@ def controlled_round(
     else:
         sink = n_rows + n_cols
         supplies[sink] = -row_need.sum()
-        col_value = np.zeros(n_cols)
-        col_value[: raw_col_value.size] = raw_col_value
+        # Column ranges come from the solver's own sums, not the snapped entries': snapping
+        # many entries can move a sum across a whole penny (and a rule's bound with it).
+        col_value = np.bincount(col, weights=solver_values, minlength=n_cols)
         low = np.floor(col_value + SNAP_PENCE).astype(np.int64) - col_base
         high = np.ceil(col_value - SNAP_PENCE).astype(np.int64) - col_base
         heads = np.full(n_cols, sink)

@@ -18,7 +18,7 @@ CBC's solution file gives each value to 8 significant digits, too few for the st
 objectives the lexicographic sequence holds. The objective is therefore read from CBC's
 log, and a MIP's continuous part is re-solved as an LP with its integers fixed (CBC stops
 a MIP a few parts per billion from that LP's optimum), so stages agree with the other
-backends to about 1e-7.
+backends within 1e-6 (tested).
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from api.routers import admin, batches, health, jobs, results, scenarios, solves
 from api.settings import Settings, get_settings
 from api.storage.db import Database
 from api.storage.migrate import upgrade
+from api.web import install_web
+from api.web.headers import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "and approve allocations; risk reports; batches.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served by api.web from local assets
+        redoc_url=None,
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
@@ -94,8 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
 
+    install_web(app, settings)
+
     # Added innermost first: RequestId (outermost) -> Metrics -> BodyLimit -> routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics, prefixes=(API_PREFIX,))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1, le=1000)
     max_page_size: int = Field(default=500, ge=1, le=10_000)
     log_level: str = Field(default="INFO")
+    web_session_secret: str | None = Field(
+        default=None,
+        description="Key that signs workspace session cookies. Unset: a random one per "
+        "start (sessions end when the server restarts; set it when several servers serve).",
+    )
+    web_session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, le=7 * 24 * 3600, description="A workspace session's lifetime."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,186 @@
+"""Charts drawn on the server as SVG: a Sankey diagram, signed bar charts and a waterfall.
+
+Plain SVG needs no script, obeys a strict Content-Security-Policy (presentation attributes
+only, no inline styles) and prints. Each chart is a picture with a title; the page puts
+the same figures in a table beside it for screen readers and for copying.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#1d5c96", "#2e7d32", "#8a4f00", "#6a1b9a", "#00695c", "#ad1457")
+TEXT = "#1a1a1a"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    node_id: str
+    label: str
+    column: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    source: str
+    target: str
+    value: int
+
+
+def _svg(width: float, height: float, title: str, body: list[str], css_class: str) -> Markup:
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css_class}" role="img" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>"
+    )
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def sankey(nodes: list[Node], links: list[Link], *, title: str, label_of: dict[str, str]) -> Markup:
+    """Columns of nodes whose heights are their values, joined by bands as wide as the flows.
+
+    ``label_of`` gives each node's value as text (e.g. '£82.9m'), drawn after its name.
+    """
+    columns: dict[int, list[Node]] = defaultdict(list)
+    for node in nodes:
+        columns[node.column].append(node)
+    count = max(len(c) for c in columns.values())
+    gap, top, width, label_room = 14.0, 10.0, 1100.0, 250.0
+    height = max(420.0, count * 26.0)
+    scale = min(
+        (height - gap * (len(column) - 1)) / max(1, sum(n.value for n in column))
+        for column in columns.values()
+    )
+    step = (width - label_room - 20) / max(1, len(columns) - 1)
+    node_w = 14.0
+    box: dict[str, tuple[float, float, float]] = {}  # id -> x, y, height
+    for index, column in sorted(columns.items()):
+        y = top
+        for node in column:
+            h = max(1.5, node.value * scale)
+            box[node.node_id] = (10 + index * step, y, h)
+            y += h + gap
+    out_y = {key: value[1] for key, value in box.items()}
+    in_y = dict(out_y)
+    body: list[str] = []
+    for link in links:
+        if link.value <= 0 or link.source not in box or link.target not in box:
+            continue
+        x0, _, _ = box[link.source]
+        x1, _, _ = box[link.target]
+        h = max(0.8, link.value * scale)
+        y0, y1 = out_y[link.source], in_y[link.target]
+        out_y[link.source] += h
+        in_y[link.target] += h
+        a, b, mid = x0 + node_w, x1, (x0 + node_w + x1) / 2
+        colour = _colour(link.source, nodes)
+        body.append(
+            f'<path class="sankey-link" d="M{a:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},'
+            f"{y1:.1f} {b:.1f},{y1:.1f} L{b:.1f},{y1 + h:.1f} C{mid:.1f},{y1 + h:.1f} "
+            f'{mid:.1f},{y0 + h:.1f} {a:.1f},{y0 + h:.1f} Z" fill="{colour}" '
+            f'fill-opacity="0.28"><title>{escape(link.source)} → {escape(link.target)}: '
+            f"{escape(label_of.get('link:' + link.source + '>' + link.target, ''))}</title></path>"
+        )
+    for node in nodes:
+        x, y, h = box[node.node_id]
+        body.append(
+            f'<rect class="sankey-node" x="{x:.1f}" y="{y:.1f}" width="{node_w:.0f}" '
+            f'height="{h:.1f}" fill="{_colour(node.node_id, nodes)}"/>'
+            f'<text x="{x + node_w + 4:.1f}" y="{y + h / 2 + 4:.1f}" font-size="12" '
+            f'fill="{TEXT}">{escape(node.label)} {escape(label_of.get(node.node_id, ""))}</text>'
+        )
+    return _svg(width, height + 2 * top, title, body, "sankey")
+
+
+def _colour(node_id: str, nodes: list[Node]) -> str:
+    for index, node in enumerate(nodes):
+        if node.node_id == node_id:
+            return PALETTE[(node.column + index) % len(PALETTE)]
+    return PALETTE[0]
+
+
+def signed_bars(rows: list[tuple[str, float, str]], *, title: str, css_class: str) -> Markup:
+    """Horizontal bars either side of zero: (label, value, value as text) per row."""
+    row_h, label_w, width = 22.0, 230.0, 900.0
+    half = (width - label_w - 90) / 2
+    zero = label_w + half
+    biggest = max((abs(v) for _, v, _ in rows), default=0.0) or 1.0
+    body = [
+        f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{len(rows) * row_h + 4:.1f}" '
+        f'stroke="{TEXT}" stroke-width="1"/>'
+    ]
+    for index, (label, value, text) in enumerate(rows):
+        y = 4 + index * row_h
+        length = abs(value) / biggest * half
+        x = zero if value >= 0 else zero - length
+        fill = "#1d5c96" if value >= 0 else "#b3261e"
+        anchor_x = x + length + 4 if value >= 0 else x - 4
+        anchor = "start" if value >= 0 else "end"
+        body.append(
+            f'<text x="{label_w - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
+            f'fill="{TEXT}">{escape(label)}</text>'
+            f'<rect class="bar" x="{x:.1f}" y="{y + 3:.1f}" width="{max(length, 0.5):.1f}" '
+            f'height="{row_h - 6:.1f}" fill="{fill}"><title>{escape(label)}: {escape(text)}'
+            f"</title></rect>"
+            f'<text x="{anchor_x:.1f}" y="{y + 14:.1f}" font-size="11" text-anchor="{anchor}" '
+            f'fill="{TEXT}">{escape(text)}</text>'
+        )
+    return _svg(width, len(rows) * row_h + 8, title, body, css_class)
+
+
+def waterfall(
+    start: tuple[str, int], steps: list[tuple[str, int]], end: tuple[str, int], *, title: str
+) -> Markup:
+    """From one total to another through signed steps, as horizontal bars (pence)."""
+    row_h, label_w, width = 22.0, 230.0, 900.0
+    rows = [start, *steps, end]
+    levels, level = [start[1], end[1]], start[1]
+    for _, value in steps:
+        level += value
+        levels.append(level)
+    # The band the totals move in (with a margin), not the whole bar from zero, so that
+    # steps of a few £m out of £3bn are visible; the end bars start at the band's floor.
+    high, low = max(levels), min(levels)
+    margin = max(1, (high - low) // 4)
+    floor = max(0, low - margin)
+    span = max(1, high - floor)
+    plot = width - label_w - 120
+
+    def x_of(pence: int) -> float:
+        return label_w + (pence - floor) / span * plot
+
+    body: list[str] = []
+    running = start[1]
+    for index, (label, value) in enumerate(rows):
+        y = 4 + index * row_h
+        if index in (0, len(rows) - 1):
+            a, b, fill = x_of(floor), x_of(value), "#555555"
+        else:
+            a, b = x_of(running), x_of(running + value)
+            fill = "#1d5c96" if value >= 0 else "#b3261e"
+            running += value
+        left, right = min(a, b), max(a, b)
+        text = _gbp(value) if index in (0, len(rows) - 1) else _signed_gbp(value)
+        body.append(
+            f'<text x="{label_w - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
+            f'fill="{TEXT}">{escape(label)}</text>'
+            f'<rect class="bar" x="{left:.1f}" y="{y + 3:.1f}" width="{max(right - left, 0.5):.1f}" '
+            f'height="{row_h - 6:.1f}" fill="{fill}"/>'
+            f'<text x="{right + 4:.1f}" y="{y + 14:.1f}" font-size="11" fill="{TEXT}">'
+            f"{escape(text)}</text>"
+        )
+    return _svg(width, len(rows) * row_h + 8, title, body, "waterfall")
+
+
+def _gbp(pence: int) -> str:
+    return f"£{pence / 100_000_000:,.2f}m"
+
+
+def _signed_gbp(pence: int) -> str:
+    return ("+" if pence >= 0 else "−") + _gbp(abs(pence))

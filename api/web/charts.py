@@ -51,7 +51,7 @@ def sankey(nodes: list[Node], links: list[Link], *, title: str, label_of: dict[s
     for node in nodes:
         columns[node.column].append(node)
     count = max(len(c) for c in columns.values())
-    gap, top, width, label_room = 14.0, 10.0, 1100.0, 250.0
+    gap, top, width, label_room = 14.0, 10.0, 1200.0, 330.0
     height = max(420.0, count * 26.0)
     scale = min(
         (height - gap * (len(column) - 1)) / max(1, sum(n.value for n in column))
@@ -93,7 +93,8 @@ def sankey(nodes: list[Node], links: list[Link], *, title: str, label_of: dict[s
             f'<rect class="sankey-node" x="{x:.1f}" y="{y:.1f}" width="{node_w:.0f}" '
             f'height="{h:.1f}" fill="{_colour(node.node_id, nodes)}"/>'
             f'<text x="{x + node_w + 4:.1f}" y="{y + h / 2 + 4:.1f}" font-size="12" '
-            f'fill="{TEXT}">{escape(node.label)} {escape(label_of.get(node.node_id, ""))}</text>'
+            f'fill="{TEXT}">{escape(short(node.label))} {escape(label_of.get(node.node_id, ""))}'
+            f"<title>{escape(node.label)}</title></text>"
         )
     return _svg(width, height + 2 * top, title, body, "sankey")
 
@@ -105,9 +106,15 @@ def _colour(node_id: str, nodes: list[Node]) -> str:
     return PALETTE[0]
 
 
+def short(label: str, limit: int = 40) -> str:
+    """A label cut to ``limit`` characters (the full one is the element's title)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def signed_bars(rows: list[tuple[str, float, str]], *, title: str, css_class: str) -> Markup:
-    """Horizontal bars either side of zero: (label, value, value as text) per row."""
-    row_h, label_w, width = 22.0, 230.0, 900.0
+    """Horizontal bars either side of zero: (label, value, value as text) per row; a label
+    starting with spaces is indented (a neighbourhood under its place)."""
+    row_h, label_w, width = 22.0, 300.0, 1000.0
     half = (width - label_w - 90) / 2
     zero = label_w + half
     biggest = max((abs(v) for _, v, _ in rows), default=0.0) or 1.0
@@ -122,11 +129,15 @@ def signed_bars(rows: list[tuple[str, float, str]], *, title: str, css_class: st
         fill = "#1d5c96" if value >= 0 else "#b3261e"
         anchor_x = x + length + 4 if value >= 0 else x - 4
         anchor = "start" if value >= 0 else "end"
+        indented = label.startswith(" ")
+        name = label.strip()
+        weight = "normal" if indented else "bold"
         body.append(
-            f'<text x="{label_w - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
-            f'fill="{TEXT}">{escape(label)}</text>'
+            f'<text x="{8 + (16 if indented else 0)}" y="{y + 14:.1f}" font-size="12" '
+            f'font-weight="{weight}" fill="{TEXT}">{escape(short(name, 44))}'
+            f"<title>{escape(name)}</title></text>"
             f'<rect class="bar" x="{x:.1f}" y="{y + 3:.1f}" width="{max(length, 0.5):.1f}" '
-            f'height="{row_h - 6:.1f}" fill="{fill}"><title>{escape(label)}: {escape(text)}'
+            f'height="{row_h - 6:.1f}" fill="{fill}"><title>{escape(name)}: {escape(text)}'
             f"</title></rect>"
             f'<text x="{anchor_x:.1f}" y="{y + 14:.1f}" font-size="11" text-anchor="{anchor}" '
             f'fill="{TEXT}">{escape(text)}</text>'
@@ -138,7 +149,7 @@ def waterfall(
     start: tuple[str, int], steps: list[tuple[str, int]], end: tuple[str, int], *, title: str
 ) -> Markup:
     """From one total to another through signed steps, as horizontal bars (pence)."""
-    row_h, label_w, width = 22.0, 230.0, 900.0
+    row_h, label_w, width = 22.0, 300.0, 1000.0
     rows = [start, *steps, end]
     levels, level = [start[1], end[1]], start[1]
     for _, value in steps:
@@ -169,7 +180,7 @@ def waterfall(
         text = _gbp(value) if index in (0, len(rows) - 1) else _signed_gbp(value)
         body.append(
             f'<text x="{label_w - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
-            f'fill="{TEXT}">{escape(label)}</text>'
+            f'fill="{TEXT}">{escape(short(label, 44))}</text>'
             f'<rect class="bar" x="{left:.1f}" y="{y + 3:.1f}" width="{max(right - left, 0.5):.1f}" '
             f'height="{row_h - 6:.1f}" fill="{fill}"/>'
             f'<text x="{right + 4:.1f}" y="{y + 14:.1f}" font-size="11" fill="{TEXT}">'

@@ -17,12 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from allocator.errors import AllocatorError, Issue, PermissionDenied
 from api.deps import DatabaseDep, require
 from api.errors import status_of
 from api.security import Principal, Role
+from api.storage.tables import ApiKey
 from api.web.figures import gbp, gbp_m, percent
 from api.web.session import CSRF_FIELD, WebSession, current_session, signer_of
 
@@ -52,7 +55,12 @@ def render(
 ) -> HTMLResponse:
     csrf = signer_of(request).csrf_token(me.session_id) if me else context.pop("csrf", "")
     html = environment.get_template(template).render(
-        me=me, csrf=csrf, csrf_field=CSRF_FIELD, can=_abilities(me), path=request.url.path, **context
+        me=me,
+        csrf=csrf,
+        csrf_field=CSRF_FIELD,
+        can=_abilities(me),
+        path=request.url.path,
+        **context,
     )
     return HTMLResponse(html, status_code=status)
 
@@ -91,6 +99,18 @@ async def checked_form(request: Request, me: WebSession) -> FormData:
     return form
 
 
+def key_names(session: Session, ids: set[str | None]) -> dict[str | None, str]:
+    """'Name (key id)' for each key id that made something, for "who" columns."""
+    wanted = sorted(i for i in ids if i)
+    rows = session.scalars(select(ApiKey).where(ApiKey.key_id.in_(wanted))).all() if wanted else []
+    names: dict[str | None, str] = {i: i for i in wanted}
+    names.update(
+        {row.key_id: f"{row.name} ({row.key_id})" if row.name else row.key_id for row in rows}
+    )
+    names[None] = "–"
+    return names
+
+
 _COLUMN = re.compile(r"column '([^']+)'")
 
 
@@ -119,8 +139,14 @@ def _path(issue: Issue) -> str:
     return Issue(loc=issue.loc, message="").where() if issue.loc else ""
 
 
-def error_page(request: Request, me: WebSession | None, status: int, title: str, detail: str,
-               issues: Sequence[Issue] = ()) -> HTMLResponse:
+def error_page(
+    request: Request,
+    me: WebSession | None,
+    status: int,
+    title: str,
+    detail: str,
+    issues: Sequence[Issue] = (),
+) -> HTMLResponse:
     return render(
         request,
         "error.html",
@@ -156,7 +182,11 @@ class WebRoute(APIRoute):
                 return error_page(request, _session_or_none(request), 403, exc.title, exc.detail)
             except AllocatorError as exc:
                 return error_page(
-                    request, _session_or_none(request), status_of(exc), exc.title, exc.detail,
+                    request,
+                    _session_or_none(request),
+                    status_of(exc),
+                    exc.title,
+                    exc.detail,
                     exc.issues,
                 )
             except RequestValidationError as exc:

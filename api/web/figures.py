@@ -90,19 +90,23 @@ def distance_chart(result: AllocationResult) -> Markup:
     """Each place's and neighbourhood's distance from its fair-share target."""
     rows: list[tuple[str, float, str]] = []
     for place in result.places:
-        rows.append((place.name, place.distance_from_target or 0.0, percent(place.distance_from_target)))
+        rows.append(
+            (place.name, place.distance_from_target or 0.0, percent(place.distance_from_target))
+        )
         for hood in result.neighbourhoods:
             if hood.parent_id == place.unit_id:
                 rows.append(
-                    (f"  {hood.name}", hood.distance_from_target or 0.0, percent(hood.distance_from_target))
+                    (
+                        f"  {hood.name}",
+                        hood.distance_from_target or 0.0,
+                        percent(hood.distance_from_target),
+                    )
                 )
     return signed_bars(rows, title="Distance from fair-share target", css_class="distance")
 
 
 def provider_chart(result: AllocationResult) -> Markup:
-    rows = [
-        (p.name, p.change_share or 0.0, percent(p.change_share)) for p in result.providers
-    ]
+    rows = [(p.name, p.change_share or 0.0, percent(p.change_share)) for p in result.providers]
     return signed_bars(rows, title="Provider budgets: change from baseline", css_class="providers")
 
 
@@ -137,7 +141,12 @@ def reconciliation(scenario: Scenario, result: AllocationResult) -> tuple[list[C
     places = sum(p.allocation_pence or 0 for p in result.places)
     hoods = sum(n.allocation_pence or 0 for n in result.neighbourhoods)
     checks = [
-        Check("Funders' contributions = pot", gbp(funders), gbp(pot.total_pence), funders == pot.total_pence),
+        Check(
+            "Funders' contributions = pot",
+            gbp(funders),
+            gbp(pot.total_pence),
+            funders == pot.total_pence,
+        ),
         Check(
             "Pot = pass-through + reserve + capitated",
             gbp(pot.total_pence),
@@ -150,7 +159,12 @@ def reconciliation(scenario: Scenario, result: AllocationResult) -> tuple[list[C
             gbp(pot.total_pence - pot.reserve_pence),
             providers == pot.total_pence - pot.reserve_pence,
         ),
-        Check("Places = capitated pot", gbp(places), gbp(pot.capitated_pence), places == pot.capitated_pence),
+        Check(
+            "Places = capitated pot",
+            gbp(places),
+            gbp(pot.capitated_pence),
+            places == pot.capitated_pence,
+        ),
         Check("Neighbourhoods = places", gbp(hoods), gbp(places), hoods == places),
     ]
     return checks, reconciliation_problems(scenario, result) if result.feasible else []

@@ -17,7 +17,7 @@ from api.routers import scenarios as scenario_api
 from api.security import Role, authenticate
 from api.storage import repository
 from api.views import result_summary, version_public
-from api.web.common import Me, WebRoute, checked_form, issue_rows, need, render
+from api.web.common import Me, WebRoute, checked_form, issue_rows, key_names, need, render
 from api.web.session import (
     CSRF_FIELD,
     current_session,
@@ -47,7 +47,9 @@ async def signin(request: Request, database: DatabaseDep) -> Response:
     form = await request.form()
     pre = presession_id(request)
     token = form.get(CSRF_FIELD)
-    if pre is None or not signer_of(request).csrf_ok(pre, token if isinstance(token, str) else None):
+    if pre is None or not signer_of(request).csrf_ok(
+        pre, token if isinstance(token, str) else None
+    ):
         return _signin_again(request, 403, "The sign-in form expired: please try again.")
     key = form.get("api_key")
     with database.transaction(write=False) as session:
@@ -84,9 +86,7 @@ def scenario_list(request: Request, me: Me, database: DatabaseDep) -> Response:
         )
         items = []
         for row in rows:
-            versions = repository.list_versions(
-                session, principal=me.principal, scenario_pk=row.id
-            )
+            versions = repository.list_versions(session, principal=me.principal, scenario_pk=row.id)
             items.append(
                 {
                     "row": row,
@@ -97,11 +97,12 @@ def scenario_list(request: Request, me: Me, database: DatabaseDep) -> Response:
                     ),
                 }
             )
+        who = key_names(session, {v.created_by for item in items for v in item["versions"]})
     by_system = {
         system: [item for item in items if system in item["systems"]]
         for system in sorted(me.principal.systems)
     }
-    return render(request, "scenarios.html", me=me, by_system=by_system)
+    return render(request, "scenarios.html", me=me, by_system=by_system, who=who)
 
 
 @router.get("/scenarios/{scenario_id}")
@@ -117,6 +118,7 @@ def scenario_page(scenario_id: str, request: Request, me: Me, database: Database
             for r in repository.list_results(session, principal=me.principal, scenario_pk=row.id)
         ]
         systems = repository.scenario_system_ids(session, scenario_pk=row.id)
+        who = key_names(session, {v.created_by for v in versions} | {r.created_by for r in results})
     return render(
         request,
         "scenario.html",
@@ -125,6 +127,7 @@ def scenario_page(scenario_id: str, request: Request, me: Me, database: Database
         systems=systems,
         versions=versions,
         results=results,
+        who=who,
     )
 
 
@@ -210,7 +213,13 @@ async def upload_version(
     try:
         with database.transaction(write=True) as session:
             public = await scenario_api.create_version(
-                scenario_id, request, Response(), session, database, settings, principal,
+                scenario_id,
+                request,
+                Response(),
+                session,
+                database,
+                settings,
+                principal,
                 request_id,
             )
     except ScenarioInvalid as error:

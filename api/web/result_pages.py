@@ -19,7 +19,7 @@ from api.security import Role
 from api.storage import repository
 from api.views import allocation, result_summary
 from api.web import figures
-from api.web.common import Me, WebRoute, checked_form, need, render
+from api.web.common import Me, WebRoute, checked_form, key_names, need, render
 from models import Scenario
 
 router = APIRouter(prefix="/app", route_class=WebRoute, include_in_schema=False)
@@ -41,7 +41,14 @@ async def solve(
     principal = need(me, Role.PLAN)
     with database.transaction(write=True) as session:
         answer = await solve_api.solve_version(
-            scenario_id, version, request, session, database, settings, runner, principal,
+            scenario_id,
+            version,
+            request,
+            session,
+            database,
+            settings,
+            runner,
+            principal,
             request_id,
         )
     outcome = json.loads(bytes(answer.body))
@@ -97,8 +104,15 @@ def result_page(result_id: str, request: Request, me: Me, database: DatabaseDep)
         ]
         approval = repository.current_approval(session, scenario_pk=row.scenario_pk)
         result, scenario = allocation(row), Scenario.model_validate_json(version.document)
-    context: dict[str, object] = {"summary": summary, "result": result, "others": others,
-                                  "approval": approval, "scenario": scenario}
+        who = key_names(session, {row.created_by, approval.approved_by if approval else None})
+    context: dict[str, object] = {
+        "summary": summary,
+        "result": result,
+        "others": others,
+        "approval": approval,
+        "scenario": scenario,
+        "who": who,
+    }
     if result.feasible:
         sankey, flows = figures.sankey_chart(result)
         checks, problems = figures.reconciliation(scenario, result)
@@ -107,7 +121,9 @@ def result_page(result_id: str, request: Request, me: Me, database: DatabaseDep)
             "flows": flows,
             "distance": figures.distance_chart(result),
             "provider_chart": figures.provider_chart(result),
-            "binding": [(r, figures.rule_words(r)) for r in result.rules if r.binding or r.breach_pence],
+            "binding": [
+                (r, figures.rule_words(r)) for r in result.rules if r.binding or r.breach_pence
+            ],
             "checks": checks,
             "problems": problems,
         }

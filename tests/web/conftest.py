@@ -17,12 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.security import Role, create_key
 from api.storage.db import Database
+from tests.api.helpers import make_settings
+from tests.web.helpers import client_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    return create_app(make_settings(tmp_path, web_session_max_age_s=3600))
+
+
+@pytest.fixture
+def web(app: FastAPI) -> Iterator[TestClient]:
+    """A browser-like client (it keeps cookies) of a started app."""
+    with client_of(app) as client:
+        yield client
 
 
 @dataclass
@@ -105,8 +122,14 @@ def browser() -> Iterator[Any]:
     webdriver = pytest.importorskip("selenium.webdriver")
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--window-size=1280,1000", "--disable-gpu", "--no-first-run"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--disable-gpu",
+        "--no-first-run",
+    ):
         options.add_argument(argument)  # fmt: skip
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = webdriver.ChromeService(executable_path=found[1])

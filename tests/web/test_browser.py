@@ -43,7 +43,10 @@ def page_checked(driver: Any, server: Server, name: str, status: int | None = No
 
     ``status``: the page itself is answered with this error status on purpose (its network
     log line is expected; any script, CSP or other resource error is still a failure)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(int(height), 1000), 9000))  # the whole page
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    driver.set_window_size(1280, 1000)
     expected = f"status of {status} " if status else None
     errors = [
         e
@@ -132,7 +135,9 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     # Sorting the distance table by its Distance heading, from the keyboard.
     heading = driver.find_element("css selector", "#distance thead th:last-child button")
     heading.send_keys("\n")
-    values = [float(td.get_attribute("data-sort")) for td in by_css(driver, "#distance td:last-child")]
+    values = [
+        float(td.get_attribute("data-sort")) for td in by_css(driver, "#distance td:last-child")
+    ]
     assert values == sorted(values)
 
     smaller = tmp_path / "realistic-2pc-smaller.json"

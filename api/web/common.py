@@ -8,7 +8,7 @@ roles are checked with the API's `require`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,7 +99,7 @@ async def checked_form(request: Request, me: WebSession) -> FormData:
     return form
 
 
-def key_names(session: Session, ids: set[str | None]) -> dict[str | None, str]:
+def key_names(session: Session, ids: Iterable[str | None]) -> dict[str | None, str]:
     """'Name (key id)' for each key id that made something, for "who" columns."""
     wanted = sorted(i for i in ids if i)
     rows = session.scalars(select(ApiKey).where(ApiKey.key_id.in_(wanted))).all() if wanted else []

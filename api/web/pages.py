@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,8 +15,10 @@ from starlette.datastructures import UploadFile
 from allocator.errors import ScenarioInvalid
 from api.deps import DatabaseDep, RequestIdDep, SettingsDep
 from api.routers import scenarios as scenario_api
+from api.schemas import ScenarioVersionPublic
 from api.security import Role, authenticate
 from api.storage import repository
+from api.storage.tables import ScenarioRow
 from api.views import result_summary, version_public
 from api.web.common import Me, WebRoute, checked_form, issue_rows, key_names, need, render
 from api.web.session import (
@@ -29,6 +32,16 @@ from api.web.session import (
 )
 
 router = APIRouter(prefix="/app", route_class=WebRoute, include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioItem:
+    """A scenario as the list shows it."""
+
+    row: ScenarioRow
+    systems: list[str]
+    versions: list[ScenarioVersionPublic]
+    plan: str | None
 
 
 @router.get("/signin")
@@ -87,19 +100,18 @@ def scenario_list(request: Request, me: Me, database: DatabaseDep) -> Response:
         items = []
         for row in rows:
             versions = repository.list_versions(session, principal=me.principal, scenario_pk=row.id)
+            approval = repository.current_approval(session, scenario_pk=row.id)
             items.append(
-                {
-                    "row": row,
-                    "systems": repository.scenario_system_ids(session, scenario_pk=row.id),
-                    "versions": [version_public(v) for v in versions],
-                    "plan": getattr(
-                        repository.current_approval(session, scenario_pk=row.id), "result_id", None
-                    ),
-                }
+                ScenarioItem(
+                    row=row,
+                    systems=repository.scenario_system_ids(session, scenario_pk=row.id),
+                    versions=[version_public(v) for v in versions],
+                    plan=approval.result_id if approval else None,
+                )
             )
-        who = key_names(session, {v.created_by for item in items for v in item["versions"]})
+        who = key_names(session, [v.created_by for item in items for v in item.versions])
     by_system = {
-        system: [item for item in items if system in item["systems"]]
+        system: [item for item in items if system in item.systems]
         for system in sorted(me.principal.systems)
     }
     return render(request, "scenarios.html", me=me, by_system=by_system, who=who)
@@ -118,7 +130,7 @@ def scenario_page(scenario_id: str, request: Request, me: Me, database: Database
             for r in repository.list_results(session, principal=me.principal, scenario_pk=row.id)
         ]
         systems = repository.scenario_system_ids(session, scenario_pk=row.id)
-        who = key_names(session, {v.created_by for v in versions} | {r.created_by for r in results})
+        who = key_names(session, [v.created_by for v in versions] + [r.created_by for r in results])
     return render(
         request,
         "scenario.html",

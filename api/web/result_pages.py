@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -105,7 +105,7 @@ def result_page(result_id: str, request: Request, me: Me, database: DatabaseDep)
         approval = repository.current_approval(session, scenario_pk=row.scenario_pk)
         result, scenario = allocation(row), Scenario.model_validate_json(version.document)
         who = key_names(session, {row.created_by, approval.approved_by if approval else None})
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
         "summary": summary,
         "result": result,
         "others": others,

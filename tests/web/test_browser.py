@@ -81,6 +81,23 @@ def no_serious_accessibility_problems(driver: Any, name: str) -> None:
     assert serious == [], f"accessibility on {name}: {serious}"
 
 
+def record_load_times(driver: Any, url: str, name: str, times: int = 3) -> None:
+    """Navigation Timing of fresh loads of ``url`` into var/screenshots/timings.json
+    (measured, not asserted: the numbers depend on the machine)."""
+    runs = []
+    for _ in range(times):
+        driver.get(url)
+        entry = driver.execute_script(
+            "return performance.getEntriesByType('navigation')[0].toJSON()"
+        )
+        runs.append({k: round(entry[k], 1) for k in
+                     ("responseStart", "responseEnd", "domInteractive", "loadEventEnd")})  # fmt: skip
+    path = SCREENSHOTS / "timings.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    recorded[name] = runs
+    path.write_text(json.dumps(recorded, indent=2))
+
+
 def sign_in(driver: Any, server: Server, token: str) -> None:
     driver.get(f"{server.base_url}/app")
     field = wait_for(driver, "#api_key")  # the workspace sent us to sign in
@@ -129,6 +146,7 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     assert len(by_css(driver, "svg.distance rect.bar")) == 3 + 25
     assert len(by_css(driver, "#distance tbody tr")) == 3 + 25
     assert "reconciles to the penny" in driver.find_element("css selector", "#recon-verdict").text
+    record_load_times(driver, first_result, "allocation page, realistic example")
     page_checked(driver, server, "04-allocation")
     no_serious_accessibility_problems(driver, "allocation")
 
@@ -180,6 +198,18 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
         f"{first_result}/approve",
     )
     assert status == 403
+    # Without the token (as a forged cross-site form would be) the server refuses too; and
+    # the session cookie is out of the page's scripts' reach.
+    forged = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', body: new URLSearchParams({note: 'x'})})"
+        ".then(r => done(r.status));",
+        f"{first_result}/approve",
+    )
+    assert forged == 403
+    assert "alc_session" not in driver.execute_script("return document.cookie")
+    assert driver.get_cookie("alc_session")["httpOnly"] is True
+    assert driver.get_cookie("alc_session")["sameSite"] == "Strict"
     driver.get_log("browser")  # the refused fetch is logged as an error, as it should be
 
 

@@ -1,0 +1,84 @@
+"""The solve, allocation and comparison pages over HTTP, on the tiny example."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.security import Role
+from tests.api.helpers import make_settings, tiny_for
+from tests.web.helpers import client_of, key, scenario_id_of, sign_in, tiny_json, upload
+
+
+def solve_page(web: TestClient, csrf: str, document: bytes) -> tuple[str, str]:
+    """Upload and solve ``document``; (scenario id, the page the solve led to)."""
+    scenario_id = scenario_id_of(str(upload(web, csrf, "s.json", document).url))
+    answer = web.post(f"/app/scenarios/{scenario_id}/versions/1/solve", data={"csrf_token": csrf})
+    return scenario_id, answer.url.path
+
+
+def test_allocation_page_has_a_table_behind_every_chart(app: FastAPI, web: TestClient) -> None:
+    csrf = sign_in(web, key(app, Role.PLAN, "S1"))
+    _, result = solve_page(web, csrf, tiny_json())
+    page = web.get(result).text
+    for chart, table in (("sankey", "flows"), ("distance", "distance"), ("providers", "providers")):
+        assert f'class="chart {chart}"' in page and f'<table id="{table}"' in page
+    doc = tiny_for("S1")
+    rows = len(re.findall(r"<tr>", page.split('<table id="distance"')[1].split("</table>")[0]))
+    assert rows == 1 + len(doc["places"]) + len(doc["neighbourhoods"])  # heading + areas
+    assert "Every total reconciles to the penny." in page
+    assert "pace-of-change cap" in page  # the tiny example's binding rules, in words
+    assert "each £1m of room" in page
+
+
+def test_an_infeasible_result_shows_the_conflict_and_least_change(
+    app: FastAPI, web: TestClient
+) -> None:
+    csrf = sign_in(web, key(app, Role.APPROVE, "S1"))
+    doc = tiny_for("S1")
+    doc["pace_of_change"][0].update(floor_growth_share=0.5, cap_growth_share=0.6)
+    _, result = solve_page(web, csrf, json.dumps(doc).encode())
+    page = web.get(result).text
+    assert 'id="status">infeasible' in page and "cannot all hold" in page
+    assert '<table id="least-change">' in page and "pace-of-change floor" in page
+    assert 'id="approve"' not in page and "svg" not in page.split("<main")[1]
+    refused = web.post(f"{result}/approve", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "only feasible results" in refused.text
+
+
+def test_compare_two_results(app: FastAPI, web: TestClient) -> None:
+    csrf = sign_in(web, key(app, Role.PLAN, "S1"))
+    _, first = solve_page(web, csrf, tiny_json())
+    doc = tiny_for("S1")
+    for funder in doc["funders"]:
+        funder["amount_pence"] = round(funder["amount_pence"] * 0.98)
+    _, second = solve_page(web, csrf, json.dumps(doc).encode())
+    a, b = first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]
+    page = web.get(f"/app/compare?a={a}&b={b}")
+    assert page.status_code == 200 and 'class="chart waterfall"' in page.text
+    assert '<table id="changes-provider"' in page.text
+    assert re.search(r'id="pot-change">−£', page.text)
+
+
+def test_a_large_solve_is_a_job_whose_page_leads_to_the_result(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, sync_max_cells=0))  # every solve is a job
+    with client_of(app) as web:
+        csrf = sign_in(web, key(app, Role.PLAN, "S1"))
+        _, job = solve_page(web, csrf, tiny_json())
+        assert job.startswith("/app/jobs/")
+        page = web.get(job, follow_redirects=False)
+        for _ in range(600):  # bounded: until the job finishes, as the page's reload does
+            if page.status_code == 303:
+                break
+            assert page.status_code == 200 and 'id="job-state"' in page.text
+            assert '<meta http-equiv="refresh"' in page.text
+            time.sleep(0.1)
+            page = web.get(job, follow_redirects=False)
+        assert page.headers["location"].startswith("/app/results/")
+        assert web.get(page.headers["location"]).status_code == 200

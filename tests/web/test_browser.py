@@ -116,6 +116,10 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     approver = server.key(Role.APPROVE, "TRI", name="Finance director")
     reader = server.key(Role.READ, "TRI", name="Board member")
 
+    driver.get(f"{server.base_url}/app/signin")
+    wait_for(driver, "#api_key")
+    page_checked(driver, server, "00-sign-in")
+    no_serious_accessibility_problems(driver, "sign in")
     sign_in(driver, server, approver)
     page_checked(driver, server, "01-scenarios-empty")
     no_serious_accessibility_problems(driver, "scenarios")
@@ -127,6 +131,7 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     located = [cell.text for cell in by_css(driver, "#problems td.where")]
     assert sorted(located) == sorted(PLANTED), located
     page_checked(driver, server, "02-upload-problems", status=422)
+    no_serious_accessibility_problems(driver, "upload problems")
     driver.get(f"{server.base_url}/app")
     assert by_css(driver, "table.sortable") == [], "an invalid upload must store nothing"
 
@@ -172,6 +177,7 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     assert driver.find_element("css selector", "#pot-change").text.startswith("−£")
     assert len(by_css(driver, "#changes-provider tbody tr")) == 17
     page_checked(driver, server, "05-compare")
+    no_serious_accessibility_problems(driver, "compare")
 
     driver.get(first_result)
     driver.find_element("css selector", "#note").send_keys("Agreed at the March board")

@@ -190,8 +190,54 @@ def waterfall(
 
 
 def _gbp(pence: int) -> str:
-    return f"£{pence / 100_000_000:,.2f}m"
+    sign = "−" if pence < 0 else ""
+    return f"{sign}£{abs(pence) / 100_000_000:,.2f}m"
 
 
 def _signed_gbp(pence: int) -> str:
     return ("+" if pence >= 0 else "−") + _gbp(abs(pence))
+
+
+
+def histogram(
+    edges: tuple[int, ...], counts: tuple[int, ...], *, title: str, marks: list[tuple[str, int]]
+) -> Markup:
+    """Vertical bars of draw counts over pence bins, with labelled vertical lines at
+    ``marks`` (e.g. the reserve held and the reserve needed)."""
+    width, height, left, bottom = 1000.0, 300.0, 20.0, 40.0
+    low, high = edges[0], edges[-1]
+    for _, pence in marks:
+        low, high = min(low, pence), max(high, pence)
+    span = max(1, high - low)
+    tallest = max(counts, default=0) or 1
+
+    def x_of(pence: int) -> float:
+        return left + (pence - low) / span * (width - 2 * left)
+
+    body = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
+        f'stroke="{TEXT}"/>'
+    ]
+    for index, count in enumerate(counts):
+        a, b = x_of(edges[index]), x_of(edges[index + 1])
+        h = count / tallest * (height - bottom - 40)
+        body.append(
+            f'<rect class="bar" x="{a:.1f}" y="{height - bottom - h:.1f}" '
+            f'width="{max(b - a - 1, 0.5):.1f}" height="{h:.1f}" fill="#1d5c96">'
+            f"<title>{_gbp(edges[index])} to {_gbp(edges[index + 1])}: {count} draws</title></rect>"
+        )
+    for number, (label, pence) in enumerate(marks):
+        x = x_of(pence)
+        y = 14 + 16 * number
+        body.append(
+            f'<line class="mark" x1="{x:.1f}" y1="{y + 4}" x2="{x:.1f}" y2="{height - bottom}" '
+            f'stroke="#b3261e" stroke-width="2" stroke-dasharray="5,3"/>'
+            f'<text x="{x + 4:.1f}" y="{y + 2}" font-size="12" fill="{TEXT}">'
+            f"{escape(label)} {_gbp(pence)}</text>"
+        )
+    for pence, anchor in ((edges[0], "start"), (edges[-1], "end")):
+        body.append(
+            f'<text x="{x_of(pence):.1f}" y="{height - bottom + 16}" font-size="11" '
+            f'text-anchor="{anchor}" fill="{TEXT}">{_gbp(pence)}</text>'
+        )
+    return _svg(width, height, title, body, "histogram")

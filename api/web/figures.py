@@ -30,8 +30,8 @@ def gbp_m(pence: int | None) -> str:
     """Millions of pounds to one decimal: £82.9m."""
     if pence is None:
         return "–"
-    sign = "−" if pence < 0 else ""
-    return f"{sign}£{abs(pence) / 100_000_000:,.1f}m"
+    text = f"£{abs(pence) / 100_000_000:,.1f}m"
+    return f"−{text}" if pence < 0 and text != "£0.0m" else text
 
 
 def percent(share: float | None, digits: int = 2) -> str:

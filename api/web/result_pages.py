@@ -18,7 +18,7 @@ from api.schemas import ApproveRequest
 from api.security import Role
 from api.storage import repository
 from api.views import allocation, result_summary
-from api.web import figures
+from api.web import charts, figures
 from api.web.common import Me, WebRoute, checked_form, key_names, need, render
 from models import Scenario
 
@@ -157,6 +157,52 @@ def export(
 ) -> Response:
     with database.transaction(write=False) as session:
         return result_api.export_result(result_id, session, me.principal, format, table)
+
+
+CONFIDENCES = (0.8, 0.9, 0.95, 0.99)
+
+
+@router.get("/results/{result_id}/risk")
+async def risk_page(
+    result_id: str,
+    request: Request,
+    me: Me,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    confidence: Annotated[float, Query(ge=0.5, le=0.999)] = 0.95,
+) -> Response:
+    """Outturn risk of the allocation under its risk-share agreements (seeded, 10,000
+    draws, as `allocator risk`): per provider and for the pool, and the reserve needed at
+    the chosen confidence against the reserve held."""
+    risk = await result_api.get_risk(
+        result_id, database, settings, runner, me.principal, 10_000, 1, 0.95, confidence, "json"
+    )
+    assert not isinstance(risk, Response)
+    report = risk.report
+    with database.transaction(write=False) as session:
+        result = allocation(
+            repository.get_result(session, principal=me.principal, result_id=result_id)
+        )
+    names = {p.provider_id: p.name for p in result.providers}
+    reserve = report.pool.reserve
+    chart = charts.histogram(
+        report.pool.histogram.bin_edges_pence,
+        report.pool.histogram.counts,
+        title="The pool's call on the reserve over 10,000 simulated outturns",
+        marks=[("reserve held", reserve.reserve_pence), ("needed", reserve.reserve_needed_pence)],
+    )
+    return render(
+        request,
+        "risk.html",
+        me=me,
+        result_id=result_id,
+        report=report,
+        names=names,
+        chart=chart,
+        confidence=confidence,
+        confidences=CONFIDENCES,
+    )
 
 
 @router.get("/compare")

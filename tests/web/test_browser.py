@@ -155,6 +155,14 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     page_checked(driver, server, "04-allocation")
     no_serious_accessibility_problems(driver, "allocation")
 
+    driver.find_element("css selector", "#risk-link").click()
+    wait_for(driver, "svg.histogram")
+    assert len(by_css(driver, "svg.histogram rect.bar")) > 5
+    assert len(by_css(driver, "#provider-risk tbody tr")) == 17
+    page_checked(driver, server, "04b-risk")
+    no_serious_accessibility_problems(driver, "risk")
+    driver.get(first_result)
+
     # Sorting the distance table by its Distance heading, from the keyboard.
     heading = driver.find_element("css selector", "#distance thead th:last-child button")
     heading.send_keys("\n")

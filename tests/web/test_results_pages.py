@@ -82,3 +82,25 @@ def test_a_large_solve_is_a_job_whose_page_leads_to_the_result(tmp_path: Path) -
             page = web.get(job, follow_redirects=False)
         assert page.headers["location"].startswith("/app/results/")
         assert web.get(page.headers["location"]).status_code == 200
+
+
+def test_risk_page_compares_the_reserve_needed_with_the_reserve_held(
+    app: FastAPI, web: TestClient
+) -> None:
+    csrf = sign_in(web, key(app, Role.PLAN, "S1"))
+    _, result = solve_page(web, csrf, tiny_json())
+    reader = client_of(app)
+    sign_in(reader, key(app, Role.READ, "S1"))  # reading risk needs only the read role
+    loose, strict = (reader.get(f"{result}/risk?confidence={c}") for c in (0.8, 0.99))
+    assert loose.status_code == strict.status_code == 200
+    assert 'class="chart histogram"' in loose.text and '<table id="provider-risk"' in loose.text
+
+    def needed(page: str) -> float:
+        found = re.search(r'id="reserve-needed">(−?)£([\d,.]+)m', page)
+        assert found, "no reserve-needed figure"
+        return (-1 if found.group(1) else 1) * float(found.group(2).replace(",", ""))
+
+    assert needed(strict.text) >= needed(loose.text)  # more confidence needs more reserve
+    assert len(re.findall(r"<tr><td>", loose.text.split('id="provider-risk"')[1])) == len(
+        tiny_for("S1")["providers"]
+    )

@@ -116,7 +116,7 @@ def start_session(request: Request, response: Response, principal: Principal) ->
         secure=_secure(request),
         samesite="strict",
     )
-    response.delete_cookie(PRESESSION_COOKIE, path="/app")
+    response.delete_cookie(PRESESSION_COOKIE, path="/app", httponly=True, samesite="strict")
 
 
 def end_session(response: Response) -> None:

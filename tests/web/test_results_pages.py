@@ -104,3 +104,23 @@ def test_risk_page_compares_the_reserve_needed_with_the_reserve_held(
     assert len(re.findall(r"<tr><td>", loose.text.split('id="provider-risk"')[1])) == len(
         tiny_for("S1")["providers"]
     )
+
+
+def test_approving_marks_the_plan_of_record_and_replacing_it_needs_saying_so(
+    app: FastAPI, web: TestClient
+) -> None:
+    csrf = sign_in(web, key(app, Role.APPROVE, "S1"))
+    scenario_id, first = solve_page(web, csrf, tiny_json())
+    second = web.post(
+        f"/app/scenarios/{scenario_id}/versions/1/solve", data={"csrf_token": csrf}
+    ).url.path
+    approved = web.post(f"{first}/approve", data={"csrf_token": csrf, "note": "Board, 3 March"})
+    assert 'id="plan-of-record"' in approved.text and "Board, 3 March" in approved.text
+    assert first.rsplit("/", 1)[1] in web.get("/app").text  # the list names the plan
+    page = web.get(second).text
+    assert 'id="supersede"' in page  # another result is the plan: offer to replace it
+    refused = web.post(f"{second}/approve", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "supersede" in refused.text
+    replaced = web.post(f"{second}/approve", data={"csrf_token": csrf, "supersede": "yes"})
+    assert 'id="plan-of-record"' in replaced.text
+    assert 'id="plan-of-record"' not in web.get(first).text

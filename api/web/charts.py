@@ -198,7 +198,6 @@ def _signed_gbp(pence: int) -> str:
     return ("+" if pence >= 0 else "−") + _gbp(abs(pence))
 
 
-
 def histogram(
     edges: tuple[int, ...], counts: tuple[int, ...], *, title: str, marks: list[tuple[str, int]]
 ) -> Markup:

@@ -7,6 +7,7 @@ roles are checked with the API's `require`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ from api.security import Principal, Role
 from api.storage.tables import ApiKey
 from api.web.figures import gbp, gbp_m, percent
 from api.web.session import CSRF_FIELD, WebSession, current_session, signer_of
+
+log = logging.getLogger("api.web")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -192,6 +195,16 @@ class WebRoute(APIRoute):
             except RequestValidationError as exc:
                 detail = "; ".join(str(e.get("msg", "")) for e in exc.errors())
                 return error_page(request, None, 422, "The request is not valid", detail)
+            except Exception:
+                request_id = str(getattr(request.state, "request_id", ""))
+                log.exception("unexpected error in workspace request %s", request_id)
+                return error_page(
+                    request,
+                    None,
+                    500,
+                    "Something went wrong on our side",
+                    f"Quote request id {request_id} when reporting it.",
+                )
 
         return guarded
 

@@ -111,7 +111,7 @@ def upload(driver: Any, path: Path, field: str = "#file", button: str = "#upload
     driver.find_element("css selector", button).click()
 
 
-def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path) -> None:
+def test_planner_to_plan_of_record(browser: Any, server: Server, tmp_path: Path) -> None:
     driver = browser
     approver = server.key(Role.APPROVE, "TRI", name="Finance director")
     reader = server.key(Role.READ, "TRI", name="Board member")
@@ -227,7 +227,7 @@ def test_planner_to_plan_of_record(server: Server, browser: Any, tmp_path: Path)
     driver.get_log("browser")  # the refused fetch is logged as an error, as it should be
 
 
-def test_api_docs_render_from_local_assets(server: Server, browser: Any) -> None:
+def test_api_docs_render_from_local_assets(browser: Any, server: Server) -> None:
     driver = browser
     driver.get(f"{server.base_url}/docs")
     title = wait_for(driver, ".swagger-ui .info .title")

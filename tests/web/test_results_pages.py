@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.security import Role
+from api.security import Role, authenticate
+from api.storage import job_rows, repository
 from tests.api.helpers import make_settings, tiny_for
 from tests.web.helpers import client_of, key, scenario_id_of, sign_in, tiny_json, upload
 
@@ -124,3 +125,29 @@ def test_approving_marks_the_plan_of_record_and_replacing_it_needs_saying_so(
     replaced = web.post(f"{second}/approve", data={"csrf_token": csrf, "supersede": "yes"})
     assert 'id="plan-of-record"' in replaced.text
     assert 'id="plan-of-record"' not in web.get(first).text
+
+
+def test_a_queued_job_shows_its_progress_and_can_be_cancelled(
+    app: FastAPI, web: TestClient
+) -> None:
+    token = key(app, Role.PLAN, "S1")
+    csrf = sign_in(web, token)
+    scenario_id = scenario_id_of(str(upload(web, csrf, "s.json", tiny_json()).url))
+    with app.state.database.transaction() as session:
+        principal = authenticate(session, token)
+        assert principal is not None
+        version = repository.get_version(
+            session, principal=principal, scenario_pk=scenario_id, version=1
+        )
+        job = job_rows.create_job(  # queued for a runner that never takes it
+            session, principal=principal, version=version, backend=None,
+            time_limit_s=10.0, runner_id="a-runner-elsewhere",
+        )  # fmt: skip
+        job_id = job.id
+    page = web.get(f"/app/jobs/{job_id}", follow_redirects=False)
+    assert page.status_code == 200 and 'id="job-state">queued' in page.text
+    assert '<progress id="job-progress"' in page.text and 'http-equiv="refresh"' in page.text
+    assert "Cancel the job" in page.text
+    cancelled = web.post(f"/app/jobs/{job_id}/cancel", data={"csrf_token": csrf})
+    assert cancelled.status_code == 200 and 'id="job-state">cancelled' in cancelled.text
+    assert 'http-equiv="refresh"' not in cancelled.text and "Cancel the job" not in cancelled.text

@@ -24,7 +24,7 @@ def solve(
         float | None, typer.Option("--time-limit", help="Seconds per solver stage.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the full result (.json, .csv or .xlsx).")
+        Path | None, typer.Option(help="Write the full result (.json), the providers table (.csv), the board pack (.xlsx) or the board report (.pdf).")
     ] = None,
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Ranges over which each shadow price holds.")
@@ -72,7 +72,7 @@ def solve(
         from allocator.io.result_export import write_result
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_result(result, out)
+        write_result(result, out, scenario)
         console.print(f"Full result written to [bold]{out}[/bold]")
     if not result.feasible:
         raise typer.Exit(3)

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from allocator.errors import AllocatorError
+from models import Scenario
 from models.results import AllocationResult
 
 ResultTable = Literal[
@@ -161,8 +162,16 @@ def table_csv(result: AllocationResult, table: str = "providers") -> bytes:
     return result_to_frames(result)[table].to_csv(index=False).encode("utf-8")
 
 
-def workbook_bytes(result: AllocationResult) -> bytes:
-    """Every table as a sheet of one ``.xlsx`` workbook, in memory."""
+def workbook_bytes(result: AllocationResult, scenario: Scenario | None = None) -> bytes:
+    """The result workbook, in memory: the board pack (`board_pack`). The scenario, when
+    given, supplies the reference rate that prices the shadow prices in £."""
+    from allocator.io.board_pack import board_pack_bytes
+
+    return board_pack_bytes(result, scenario)
+
+
+def tables_workbook_bytes(result: AllocationResult) -> bytes:
+    """Every tidy table as a sheet of one ``.xlsx`` workbook, in memory (the raw form)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in result_to_frames(result).items():
@@ -170,17 +179,22 @@ def workbook_bytes(result: AllocationResult) -> bytes:
     return buffer.getvalue()
 
 
-def write_result(result: AllocationResult, path: Path) -> None:
-    """``.json``: the full result; ``.csv``: the providers table; ``.xlsx``: every table, a sheet each."""
+def write_result(result: AllocationResult, path: Path, scenario: Scenario | None = None) -> None:
+    """``.json``: the full result; ``.csv``: the providers table; ``.xlsx``: the board pack;
+    ``.pdf``: the board report."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         path.write_text(result.model_dump_json(indent=2) + "\n")
     elif suffix == ".csv":
         path.write_bytes(table_csv(result, "providers"))
     elif suffix == ".xlsx":
-        path.write_bytes(workbook_bytes(result))
+        path.write_bytes(workbook_bytes(result, scenario))
+    elif suffix == ".pdf":
+        from allocator.report.board import board_report_bytes
+
+        path.write_bytes(board_report_bytes(result, scenario))
     else:
-        raise UnknownFormat(f"cannot write {path.name}: use .json, .csv or .xlsx")
+        raise UnknownFormat(f"cannot write {path.name}: use .json, .csv, .xlsx or .pdf")
 
 
 def write_result_tables(result: AllocationResult, folder: Path) -> list[Path]:

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "batch": ("batch", "plan"),  # `plan` lives in plan.py and is re-exported by batch.py
     "serve": ("serve",),
     "risk": ("risk", "risk-design"),
+    "report": ("report",),
+    "convert": ("convert",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from allocator.commands.common import fail, gbp, load_or_exit, make_console, pct
+from models import Scenario
 from models.enums import RiskLimitScope
 from models.results import AllocationResult
 
@@ -24,7 +25,10 @@ def solve(
         float | None, typer.Option("--time-limit", help="Seconds per solver stage.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the full result (.json), the providers table (.csv), the board pack (.xlsx) or the board report (.pdf).")
+        Path | None,
+        typer.Option(
+            help="Write the full result (.json), the providers table (.csv), the board pack (.xlsx) or the board report (.pdf)."
+        ),
     ] = None,
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Ranges over which each shadow price holds.")
@@ -66,13 +70,16 @@ def solve(
     except AllocatorError as error:
         fail(error)
     print_summary(result)
-    print_explanation(result)
+    print_explanation(result, scenario)
     print_risk_limits(result)
     if out is not None:
         from allocator.io.result_export import write_result
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_result(result, out, scenario)
+        try:
+            write_result(result, out, scenario)
+        except AllocatorError as error:
+            fail(error)
         console.print(f"Full result written to [bold]{out}[/bold]")
     if not result.feasible:
         raise typer.Exit(3)
@@ -140,8 +147,21 @@ def print_summary(result: AllocationResult) -> None:
         )
 
 
-def print_explanation(result: AllocationResult) -> None:
-    """Binding rules with their shadow prices; the value of £1 more; or the infeasibility report."""
+def print_explanation(result: AllocationResult, scenario: Scenario | None = None) -> None:
+    """Binding rules with what relaxing each is worth in QALYs and £; the worth of £1m more
+    from each funder; or the infeasibility report."""
+    from allocator.explain.finance import (
+        MILLION,
+        funder_names,
+        funder_words,
+        money,
+        qalys,
+        ranked_rules,
+        rate_of,
+        rule_title,
+        scheme_words,
+    )
+
     if result.infeasibility is not None:
         report = result.infeasibility
         console.print(f"[red]{report.summary}[/red]")
@@ -151,41 +171,35 @@ def print_explanation(result: AllocationResult) -> None:
     explanation = result.explanation
     if explanation is None:
         return
-    table = Table(title=f"Binding rules (shadow price: {explanation.value_unit} relaxed)")
-    for col in ("rule", "shadow price", "per 1% pace", "holds for bound (£)"):
+    rate = rate_of(scenario, result)
+    table = Table(title="Binding rules: what £1m more here buys")
+    for col in ("rule", f"{rate.unit} per £1m", "worth", "per 1 point of pace", "holds for bound"):
         table.add_column(col, justify="left" if col == "rule" else "right")
-    for line in sorted(result.rules, key=lambda r: -abs(r.shadow_price or 0.0)):
-        if not line.binding:
-            continue
+    for line in ranked_rules(result):
         holds = (
             ""
             if line.valid_from_gbp is None or line.valid_to_gbp is None
-            else f"{line.valid_from_gbp:,.0f} – {line.valid_to_gbp:,.0f}"
+            else f"{money(line.valid_from_gbp)} – {money(line.valid_to_gbp)}"
         )
-        per_pp = (
-            ""
-            if line.value_per_percentage_point is None
-            else f"{_no_negative_zero(line.value_per_percentage_point):,.4g}"
+        price = line.shadow_price
+        per_pp = line.value_per_percentage_point
+        table.add_row(
+            rule_title(line.rule),
+            "" if price is None else qalys(price * MILLION),
+            "" if price is None else money(price * MILLION * rate.gbp_per_unit),
+            "" if not per_pp else f"{qalys(per_pp)} ({money(per_pp * rate.gbp_per_unit)})",
+            holds,
         )
-        price = "" if line.shadow_price is None else f"{_no_negative_zero(line.shadow_price):.4g}"
-        table.add_row(line.rule, price, per_pp, holds)
     console.print(table)
+    console.print(rate.sentence())
+    names = funder_names(result)
     for marginal in explanation.pool:
-        if marginal.value_per_gbp is None:
-            continue
-        holds = (
-            ""
-            if marginal.valid_from_gbp is None or marginal.valid_to_gbp is None
-            else f" (holds for a contribution of £{marginal.valid_from_gbp:,.0f} – £{marginal.valid_to_gbp:,.0f})"
-        )
-        console.print(
-            f"£1 more from {marginal.funder_id}: {marginal.value_per_gbp:+.4g} {result.value_unit}{holds}"
-        )
+        if marginal.value_per_gbp is not None:
+            console.print(
+                funder_words(marginal, names.get(marginal.funder_id, marginal.funder_id), rate)
+            )
     for scheme in explanation.schemes:
-        console.print(
-            f"Scheme {scheme.name or scheme.scheme_id} is unfunded: it would need {scheme.value_needed_per_gbp:.4g}"
-            f" more value per £ (£{scheme.gbp_value_needed_per_gbp:,.2f} per £ at the reference rate) to be funded"
-        )
+        console.print(scheme_words(scheme, rate))
     for note in explanation.notes:
         console.print(f"[dim]{note}[/dim]")
 

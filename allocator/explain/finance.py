@@ -64,8 +64,10 @@ def rate_of(scenario: Scenario | None, result: AllocationResult | None = None) -
 
 def qalys(value: float) -> str:
     """A number of value units to a sensible precision, never '-0'."""
-    if abs(value) < 0.005:
+    if abs(value) < 0.0005:
         return "0"
+    if abs(value) < 0.01:
+        return f"{value:.3f}"
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 

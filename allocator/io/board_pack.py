@@ -206,7 +206,7 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
             Col("Reserve (£)", "reserve_pence", "gbp"),
             Col("In - out - reserve (£)", "difference_pence", "gbp"),
             Col("Reconciles", "holds", "bool", width=11),
-            Col("£m rounding (display)", "display_rounding_m", "number", width=13),
+            Col("£m rounding (display)", "display_rounding_m", "millions", width=13),
             Col("In is", "in_means", width=34),
             Col("Out is", "out_means", width=40),
         ),

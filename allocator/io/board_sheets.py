@@ -234,7 +234,7 @@ def extra_tables(result: AllocationResult, rate: Rate) -> list[Table]:
                 Col("Binding", "binding", "bool"),
                 Col("Breach (£)", "breach_pence", "gbp"),
                 Col("In words", "in_words", width=90),
-                Col("Shadow price (value per £)", "shadow_price", "number"),
+                Col("Shadow price, raw (value units per pound)", "shadow_price", "number"),
             ),
             [
                 (

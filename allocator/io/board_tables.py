@@ -10,6 +10,7 @@ segment), so nothing looks missing when a table is pivoted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from allocator.io.cells import Col
@@ -25,7 +26,7 @@ class Table:
     title: str
     basis: str
     columns: tuple[Col, ...]
-    rows: list[tuple[object, ...]]
+    rows: Sequence[Sequence[object]]
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def detail_tables(result: AllocationResult) -> list[Table]:
                 Col("Change (%)", "change_share", "share"),
                 Col("Of which schemes (£)", "schemes_pence", "gbp"),
                 Col("Of which pass-through (£)", "pass_through_pence", "gbp"),
-                TOTAL,
+                Col("Total (£)", "budget_pence", "gbp"),
             ),
             [
                 (

@@ -18,6 +18,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from allocator.io.cells import cell_pence, header_row
 
 DETAIL_SHEETS = ("By place", "By funder", "Flows", "Cells", "Segments")
+# Per sheet, the columns whose sum is each row's Total (£).
+ROW_PARTS = {
+    "Providers": ("Baseline (£)", "Change (£)"),
+    "By place": ("By place (£)", "Pass-through (£)"),
+    "By funder": ("Pooled (£)", "Pass-through (£)"),
+    "Flows": ("Flow (£)", "Pass-through (£)"),
+    "Cells": ("Cell (£)", "Schemes (£)", "Pass-through (£)"),
+}
 Rows = list[dict[str, object]]
 
 
@@ -62,6 +70,12 @@ def verify_board_pack(source: bytes | Path) -> list[str]:
     providers = read_table(wb["Providers"])
     budgets = _sum_by(providers, "Provider id")
     names = {str(r["Provider id"]): str(r.get("Provider") or r["Provider id"]) for r in providers}
+    for sheet, parts in ROW_PARTS.items():
+        for number, row in enumerate(read_table(wb[sheet]), start=header_row(wb[sheet]) + 1):
+            found = sum(cell_pence(row.get(part)) for part in parts)
+            _money_differs(
+                problems, f"{sheet}!row {number}, total", found, cell_pence(row.get("Total (£)"))
+            )
     for sheet in DETAIL_SHEETS:
         sums = _sum_by(read_table(wb[sheet]), "Provider id")
         for provider_id in sorted(set(budgets) | set(sums)):

@@ -27,11 +27,12 @@ GBP = "£#,##0.00;-£#,##0.00;£0.00"
 GBP_M = '£#,##0.0,,"m";-£#,##0.0,,"m";£0.0"m"'
 CHANGE_GBP = "+£#,##0.00;-£#,##0.00;£0.00"
 CHANGE_GBP_M = '+£#,##0.0,,"m";-£#,##0.0,,"m";£0.0"m"'
+MILLIONS = '+£#,##0.0"m";-£#,##0.0"m";£0.0"m"'  # a figure already in £m
 SHARE = "+0.00%;-0.00%;0.00%"
 PLAIN_SHARE = "0.00%"
 NUMBER = "#,##0.00;-#,##0.00;0.00"
 INTEGER = "#,##0;-#,##0;0"
-MONEY_FORMATS = frozenset({GBP, GBP_M, CHANGE_GBP, CHANGE_GBP_M})
+MONEY_FORMATS = frozenset({GBP, GBP_M, CHANGE_GBP, CHANGE_GBP_M, MILLIONS})
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -80,9 +81,7 @@ class Col:
 
     header: str
     field: str
-    kind: str = (
-        "text"  # text | gbp | gbp_m | change | change_m | share | plain_share | number | int | bool
-    )
+    kind: str = "text"  # text | gbp | gbp_m | change | change_m | millions | share | plain_share | number | int | bool
     width: float | None = None
 
 
@@ -91,6 +90,7 @@ _FORMATS = {
     "gbp_m": GBP_M,
     "change": CHANGE_GBP,
     "change_m": CHANGE_GBP_M,
+    "millions": MILLIONS,
     "share": SHARE,
     "plain_share": PLAIN_SHARE,
     "number": NUMBER,

@@ -370,7 +370,11 @@ def board_report_bytes(
     from matplotlib.backends.backend_pdf import PdfPages
 
     buffer = io.BytesIO()
-    style = {"pdf.fonttype": 42, "axes.unicode_minus": False, "font.family": "DejaVu Sans"}
+    style: dict[Any, Any] = {
+        "pdf.fonttype": 42,
+        "axes.unicode_minus": False,
+        "font.family": "DejaVu Sans",
+    }
     with (
         matplotlib.rc_context(style),
         PdfPages(

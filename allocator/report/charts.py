@@ -131,7 +131,6 @@ def flows_chart(ax: Any, result: AllocationResult) -> None:
     gap_mid, gap_right = 0.03, 0.012
     scale_mid = (1 - gap_mid * (len(mids) - 1)) / total
     scale_right = (1 - gap_right * (len(providers) - 1)) / total
-    left = (0.0, 1.0)
     mid_nodes = _stack([v * scale_mid for _, v, _ in mids], gap_mid)
     right_nodes = _stack([p.budget_pence * scale_right for p in providers], gap_right)
     colours = [BLUE, GREEN, AMBER, "#7B1FA2", "#00838F", "#5D4037"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from allocator.io.result_export import TABLES
+from allocator.io.board_verify import verify_board_pack
 from api.security import Role
 from tests.api.helpers import API, Headers, assert_problem, solved_result, submit, tiny_for
 
@@ -55,11 +55,20 @@ def test_xlsx_and_json_export(client: TestClient, admin: Headers) -> None:
     xlsx = client.get(f"{API}/results/{result_id}/export", params={"format": "xlsx"}, headers=admin)
     assert xlsx.status_code == 200
     workbook = load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    assert workbook.sheetnames == list(TABLES)
+    assert workbook.sheetnames[:4] == ["Summary", "Reconciliation", "Bridge", "Notes"]
+    assert verify_board_pack(xlsx.content) == []
     as_json = client.get(
         f"{API}/results/{result_id}/export", params={"format": "json"}, headers=admin
     )
     assert as_json.json()["scenario_hash"]
+
+
+def test_report_pdf(client: TestClient, admin: Headers) -> None:
+    result_id = solved_result(client, admin, submit(client, admin))
+    pdf = client.get(f"{API}/results/{result_id}/report.pdf", headers=admin)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and b"Board report" in pdf.content
+    assert_problem(client.get(f"{API}/results/nope/report.pdf", headers=admin), 404)
 
 
 def test_approval_is_the_plan_of_record(

@@ -22,9 +22,9 @@ from allocator.explain.finance import (
     rule_title,
     rule_words,
 )
+from allocator.io.board_cells import BASIS_FONT, Col, put_text, write_table
 from allocator.io.board_sheets import bridge_sheet, extra_tables, masthead, notes_sheet, text_block
 from allocator.io.board_tables import certificate, detail_tables, unit_table
-from allocator.io.cells import BASIS_FONT, Col, put_text, write_table
 from models import Scenario
 from models.results import AllocationResult
 

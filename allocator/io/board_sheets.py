@@ -16,8 +16,8 @@ from allocator.explain.finance import (
     rule_words,
     scheme_words,
 )
+from allocator.io.board_cells import BASIS_FONT, TITLE_FONT, Col, put_text, write_table
 from allocator.io.board_tables import Table
-from allocator.io.cells import BASIS_FONT, TITLE_FONT, Col, put_text, write_table
 from models.results import AllocationResult
 
 

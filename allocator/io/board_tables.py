@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from allocator.io.cells import Col
+from allocator.io.board_cells import Col
 from models.results import AllocationResult
 
 PASS_THROUGH = "(pass-through)"

@@ -15,7 +15,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from allocator.io.cells import cell_pence, header_row
+from allocator.io.board_cells import cell_pence, header_row
 
 DETAIL_SHEETS = ("By place", "By funder", "Flows", "Cells", "Segments")
 # Per sheet, the columns whose sum is each row's Total (£).

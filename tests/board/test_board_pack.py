@@ -11,9 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from allocator.io.board_cells import MONEY_FORMATS, put_text
 from allocator.io.board_pack import board_pack_bytes
 from allocator.io.board_verify import verify_board_pack
-from allocator.io.cells import MONEY_FORMATS, inert_text, put_text
+from allocator.io.cells import inert_text
 from models import Scenario
 from models.results import AllocationResult
 

@@ -79,7 +79,7 @@ def money(gbp: float) -> str:
 def per_million(value_per_gbp: float, rate: Rate, where: str = "here") -> str:
     """'£1m more here buys 35.4 QALYs, worth £424,200 at the reference rate'."""
     units = value_per_gbp * MILLION
-    if abs(units) < 0.005:
+    if abs(units) < 0.0005:
         return f"£1m more {where} buys no measurable {rate.unit}"
     verb = "buys" if units > 0 else "costs"
     return (

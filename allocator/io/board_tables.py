@@ -17,6 +17,9 @@ from allocator.io.board_cells import Col
 from models.results import AllocationResult
 
 PASS_THROUGH = "(pass-through)"
+# Certificate levels that split a unit into the units within it.
+SYSTEM_TO_PLACES = "System to places"
+PLACE_TO_NEIGHBOURHOODS = "Place to neighbourhoods"
 SCHEME = "(scheme)"
 
 
@@ -115,8 +118,8 @@ def certificate(result: AllocationResult) -> list[CertLine]:
         )
     )
     for level, parents, children in (
-        ("Place", result.systems, result.places),
-        ("Neighbourhood", result.places, result.neighbourhoods),
+        (SYSTEM_TO_PLACES, result.systems, result.places),
+        (PLACE_TO_NEIGHBOURHOODS, result.places, result.neighbourhoods),
     ):
         for parent in parents:
             kids = [c for c in children if c.parent_id == parent.unit_id]
@@ -129,7 +132,7 @@ def certificate(result: AllocationResult) -> list[CertLine]:
                         sum(c.allocation_pence or 0 for c in kids),
                         0,
                         f"{parent.level}'s allocation",
-                        f"its {level.lower()}s' allocations",
+                        f"its {children[0].level}s' allocations",
                     )
                 )
     paid: dict[str, int] = defaultdict(int)

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.io.board_cells import cell_pence, header_row
+from allocator.io.board_tables import PLACE_TO_NEIGHBOURHOODS, SYSTEM_TO_PLACES
 
 DETAIL_SHEETS = ("By place", "By funder", "Flows", "Cells", "Segments")
 # Per sheet, the columns whose sum is each row's Total (£).
@@ -27,6 +28,7 @@ ROW_PARTS = {
     "Cells": ("Cell (£)", "Schemes (£)", "Pass-through (£)"),
 }
 Rows = list[dict[str, object]]
+PARENT_LEVEL = {SYSTEM_TO_PLACES: "system", PLACE_TO_NEIGHBOURHOODS: "place"}
 
 
 def read_table(ws: Worksheet) -> Rows:
@@ -94,13 +96,11 @@ def verify_board_pack(source: bytes | Path) -> list[str]:
         (str(u["Level"]), str(u["Name"] or u["Unit id"])): cell_pence(u.get("Allocation (£)"))
         for u in units
     }
-    ids = {str(u["Unit id"]): str(u["Name"] or u["Unit id"]) for u in units}
-    children: dict[str, int] = defaultdict(int)
+    ids = {str(u["Unit id"]): (str(u["Level"]), str(u["Name"] or u["Unit id"])) for u in units}
+    children: dict[tuple[str, str], int] = defaultdict(int)
     for u in units:
-        if u["Within"] is not None:
-            children[ids.get(str(u["Within"]), str(u["Within"]))] += cell_pence(
-                u.get("Allocation (£)")
-            )
+        if u["Within"] is not None and str(u["Within"]) in ids:
+            children[ids[str(u["Within"])]] += cell_pence(u.get("Allocation (£)"))
     level_total: dict[str, int] = defaultdict(int)
     for (level, _), pence in allocation.items():
         level_total[level] += pence
@@ -124,13 +124,12 @@ def verify_board_pack(source: bytes | Path) -> list[str]:
             _money_differs(problems, f"{where}, out", sum(funder_paid.values()), pout)
         elif level == "System":
             _money_differs(problems, f"{where}, out", level_total["system"], pout)
-        elif level in ("Place", "Neighbourhood"):
-            parent = next(
-                (v for (lv, name), v in allocation.items() if name == line and lv != level.lower()),
-                0,
-            )
+        elif level in PARENT_LEVEL:
+            parent = allocation.get((PARENT_LEVEL[level], line), 0)
             _money_differs(problems, f"{where}, in", parent, pin)
-            _money_differs(problems, f"{where}, out", children.get(line, 0), pout)
+            _money_differs(
+                problems, f"{where}, out", children.get((PARENT_LEVEL[level], line), 0), pout
+            )
         elif level == "Provider":
             _money_differs(problems, f"{where}, in", paid_to.get(line, 0), pin)
             budget = next((budgets[k] for k, v in names.items() if v == line), 0)

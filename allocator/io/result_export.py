@@ -94,6 +94,17 @@ def _allocations(result: AllocationResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
 
 
+def _rules_frame(result: AllocationResult) -> pd.DataFrame:
+    """Every rule line, with what relaxing it is worth in words (QALYs and £ per £1m)."""
+    from allocator.explain.finance import rate_of, rule_words
+
+    rate = rate_of(None, result)
+    frame = pd.DataFrame([r.model_dump() for r in result.rules])
+    if not frame.empty:
+        frame["in_words"] = [rule_words(r, rate) for r in result.rules]
+    return frame
+
+
 def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
     """One tidy table per level of the result (keys in `TABLES` order)."""
     summary = pd.DataFrame(
@@ -146,7 +157,7 @@ def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
         "flows": pd.DataFrame([f.model_dump() for f in result.flows]),
         "schemes": pd.DataFrame([s.model_dump() for s in result.schemes]),
         "value": pd.DataFrame([v.model_dump() for v in result.value_by]),
-        "rules": pd.DataFrame([r.model_dump() for r in result.rules]),
+        "rules": _rules_frame(result),
         "stages": pd.DataFrame([s.model_dump() for s in result.stages]),
     }
     for frame in frames.values():

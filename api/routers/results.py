@@ -141,7 +141,7 @@ def get_explanation(result_id: str, session: SessionDep, principal: Reader) -> R
     what £1 more from each funder is worth, and the stages of the objective. For an
     infeasible scenario: which rules conflict and the least change that makes it feasible."""
     row = repository.get_result(session, principal=principal, result_id=result_id)
-    return explanation_public(row, allocation(row))
+    return explanation_public(row, allocation(row), _scenario_of(session, principal, row))
 
 
 @router.get(

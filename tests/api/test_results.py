@@ -71,6 +71,14 @@ def test_report_pdf(client: TestClient, admin: Headers) -> None:
     assert_problem(client.get(f"{API}/results/nope/report.pdf", headers=admin), 404)
 
 
+def test_explanation_in_finance_words(client: TestClient, admin: Headers) -> None:
+    result_id = solved_result(client, admin, submit(client, admin))
+    body = client.get(f"{API}/results/{result_id}/explanation", headers=admin).json()
+    assert body["reference_rate"].startswith("Reference rate: £12,000 per QALY")
+    assert body["in_words"] and any("£1m more" in line for line in body["in_words"])
+    assert all("e-0" not in line for line in body["in_words"])
+
+
 def test_approval_is_the_plan_of_record(
     client: TestClient, admin: Headers, keys: Callable[..., Headers]
 ) -> None:

@@ -128,6 +128,9 @@ def test_certificate_reverifies_and_a_tampered_cell_fails(pack: bytes) -> None:
         ("Cells", "Total (£)"),
         ("Reconciliation", "Out (£)"),
         ("By funder", "Pooled (£)"),
+        ("Places", "Allocation (£)"),
+        ("Providers", "Total (£)"),
+        ("Flows", "Flow (£)"),
     ):
         wb = _open(pack)
         ws = wb[sheet]

@@ -24,7 +24,7 @@ from allocator.explain.finance import (
 )
 from allocator.io.board_cells import BASIS_FONT, Col, put_text, write_table
 from allocator.io.board_sheets import bridge_sheet, extra_tables, masthead, notes_sheet, text_block
-from allocator.io.board_tables import certificate, detail_tables, unit_table
+from allocator.io.board_tables import certificate, detail_tables, no_allocation, unit_table
 from models import Scenario
 from models.results import AllocationResult
 
@@ -218,7 +218,9 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
     )
     failed = sum(1 for c in lines if c.difference_pence)
     verdict = (
-        f"Certified: all {len(lines)} lines reconcile to the penny."
+        no_allocation(result)
+        if not lines
+        else f"Certified: all {len(lines)} lines reconcile to the penny."
         if not failed
         else f"NOT reconciled: {failed} of {len(lines)} lines differ."
     )

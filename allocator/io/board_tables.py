@@ -81,7 +81,16 @@ def funded_schemes(result: AllocationResult) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def no_allocation(result: AllocationResult) -> str:
+    """Why an infeasible (or unsolved) result has nothing to reconcile."""
+    reason = result.infeasibility.summary if result.infeasibility else result.status
+    return f"No allocation ({result.status}): nothing to reconcile. {reason}".strip()
+
+
 def certificate(result: AllocationResult) -> list[CertLine]:
+    """The certificate's lines; none when the result has no allocation."""
+    if not result.feasible:
+        return []
     pot = result.pot
     lines = [
         CertLine(

@@ -142,6 +142,10 @@ def verify_board_pack(source: bytes | Path) -> list[str]:
         _money_differs(
             problems, "Reconciliation, pot reserve (sum of funders)", funder_reserve, pot[2]
         )
-    else:
-        problems.append("Reconciliation: no Pot line")
+    elif not str(
+        wb["Reconciliation"].cell(header_row(wb["Reconciliation"]) + 2, 1).value or ""
+    ).startswith("No allocation"):
+        problems.append("Reconciliation: no Pot line, and no statement that there is no allocation")
+    elif any(budgets.values()):
+        problems.append("Reconciliation: says there is no allocation, but providers have budgets")
     return problems

@@ -23,7 +23,7 @@ from allocator.explain.finance import (
     rule_words,
     scheme_words,
 )
-from allocator.io.board_tables import certificate
+from allocator.io.board_tables import certificate, no_allocation
 from allocator.report.charts import (
     BLUE,
     budgets_chart,
@@ -117,10 +117,13 @@ def _summary_page(pages: _Pages, result: AllocationResult, rate: Rate) -> None:
         f"Health value: {qalys(result.value_total)} {rate.unit}, "
         f"worth {m(result.value_total * rate.gbp_per_unit * 100)} at the reference rate",
         f"Rules binding or breached: {len(ranked_rules(result))}",
-        f"Reconciliation: all {len(lines)} lines reconcile to the penny"
+        no_allocation(result)
+        if not lines
+        else f"Reconciliation: all {len(lines)} lines reconcile to the penny"
         if not failed
         else f"Reconciliation: {failed} of {len(lines)} lines DO NOT reconcile",
     ]
+    facts = [textwrap.fill(fact, 70, subsequent_indent="    ") for fact in facts]
     figure.text(0.04, 0.885, "\n".join(facts), fontsize=9.5, va="top", linespacing=1.7)
     binding = ranked_rules(result)[:3]
     what_binds = [
@@ -219,6 +222,9 @@ def _text_pages(pages: _Pages, title: str, paragraphs: list[str]) -> None:
 
 def _certificate_pages(pages: _Pages, result: AllocationResult) -> None:
     lines = certificate(result)
+    if not lines:
+        _text_pages(pages, "Reconciliation certificate", [no_allocation(result)])
+        return
     failed = sum(1 for c in lines if c.difference_pence)
     for start in range(0, len(lines), CERT_ROWS):
         figure = pages.new("Reconciliation certificate")

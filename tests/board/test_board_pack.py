@@ -202,3 +202,18 @@ def test_put_text_writes_a_string_cell_even_for_numbers_like_text() -> None:
     put_text(ws["A2"], "007")
     assert (ws["A1"].value, ws["A1"].data_type) == ("'=2+2", "s")
     assert (ws["A2"].value, ws["A2"].data_type) == ("007", "s")
+
+
+def test_an_infeasible_result_says_there_is_nothing_to_reconcile(tiny: Scenario) -> None:
+    from allocator.solve import solve_scenario
+    from tests.explain.planted import floors_above_pot
+
+    scenario = floors_above_pot(tiny)
+    result = solve_scenario(scenario)
+    assert not result.feasible
+    pack = board_pack_bytes(result, scenario)
+    assert verify_board_pack(pack) == []
+    text = [
+        str(c.value) for row in _open(pack)["Reconciliation"].iter_rows() for c in row if c.value
+    ]
+    assert any(t.startswith("No allocation (infeasible)") for t in text)

@@ -88,3 +88,17 @@ def test_without_the_scenario_the_risk_page_says_why(
     text = "\n".join(_pages(path))
     assert "give the scenario to draw it" in text
     assert "default, as the scenario was not given" in text
+
+
+@needs_poppler
+def test_an_infeasible_result_reports_no_allocation(tiny: Scenario, tmp_path: Path) -> None:
+    from allocator.report.board import board_report_bytes
+    from allocator.solve import solve_scenario
+    from tests.explain.planted import floors_above_pot
+
+    scenario = floors_above_pot(tiny)
+    path = tmp_path / "infeasible.pdf"
+    path.write_bytes(board_report_bytes(solve_scenario(scenario), scenario))
+    pages = _pages(path)
+    assert "No allocation (infeasible)" in pages[0]
+    assert "The hard rules cannot all hold" in "\n".join(pages)

@@ -55,6 +55,16 @@ def test_report_writes_a_pdf_and_a_pack(tmp_path: Path) -> None:
     assert verify_board_pack(pack) == []
 
 
+def test_solve_writes_the_board_report_pdf(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "board.pdf"
+    result = runner.invoke(app, ["solve", str(TINY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    bad = runner.invoke(app, ["solve", str(TINY), "--out", str(tmp_path / "x.docx")])
+    assert bad.exit_code == 1 and "use .json, .csv, .xlsx or .pdf" in bad.output
+
+
 def test_report_refuses_a_scenario_that_is_not_the_results(tmp_path: Path) -> None:
     result_json = tmp_path / "result.json"
     assert runner.invoke(app, ["solve", str(TINY), "--out", str(result_json)]).exit_code == 0

@@ -1,14 +1,13 @@
-"""Write an allocation result as JSON, CSV or an Excel workbook of tidy tables.
+"""Write an allocation result as JSON, CSV tables, the board pack (xlsx) or report (pdf).
 
-`result_to_frames` gives one table per level (money in pence, with a ``_gbp`` column
-beside each ``_pence`` one). ``allocations`` is the one-table view a finance director
+`result_to_frames` gives one tidy table per level for CSV (money in pence, with a ``_gbp``
+column beside each ``_pence`` one); the workbook is the board pack (`board_pack`). ``allocations`` is the one-table view a finance director
 opens first: every provider's budget and every place's and neighbourhood's allocation
 against its fair-share target, one row each (``level`` says which).
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -179,15 +178,6 @@ def workbook_bytes(result: AllocationResult, scenario: Scenario | None = None) -
     from allocator.io.board_pack import board_pack_bytes
 
     return board_pack_bytes(result, scenario)
-
-
-def tables_workbook_bytes(result: AllocationResult) -> bytes:
-    """Every tidy table as a sheet of one ``.xlsx`` workbook, in memory (the raw form)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in result_to_frames(result).items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-    return buffer.getvalue()
 
 
 def write_result(result: AllocationResult, path: Path, scenario: Scenario | None = None) -> None:

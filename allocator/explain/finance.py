@@ -81,7 +81,7 @@ def per_million(value_per_gbp: float, rate: Rate, where: str = "here") -> str:
     units = value_per_gbp * MILLION
     if abs(units) < 0.0005:
         return f"£1m more {where} buys no measurable {rate.unit}"
-    verb = "buys" if units > 0 else "costs"
+    verb = "buys" if units > 0 else "loses"
     return (
         f"£1m more {where} {verb} {qalys(abs(units))} {rate.unit}, worth "
         f"{money(abs(units) * rate.gbp_per_unit)} at the reference rate"

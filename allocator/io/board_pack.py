@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.explain.finance import (
@@ -29,7 +29,7 @@ from models import Scenario
 from models.results import AllocationResult
 
 BOLD = Font(bold=True)
-SUMMARY_WIDTHS = {"A": 46, "B": 16, "C": 13, "D": 13, "E": 13, "F": 11, "G": 19, "H": 17, "I": 60}
+SUMMARY_WIDTHS = {"A": 54, "B": 16, "C": 19, "D": 13, "E": 13, "F": 11, "G": 19, "H": 17}
 
 
 def _summary(ws: Worksheet, result: AllocationResult, rate: Rate) -> None:
@@ -169,10 +169,17 @@ def _summary(ws: Worksheet, result: AllocationResult, rate: Rate) -> None:
         rate.sentence(),
         f"{len(binding)} rules bind or are breached; the most valuable to relax:",
     ]
-    lines += [f"  {rule_title(r.rule)}: {rule_words(r, rate)}" for r in binding[:5]]
     if result.infeasibility is not None:
         lines.append(result.infeasibility.summary)
-    text_block(ws, row, "Value and what binds", lines)
+    row = text_block(ws, row, "Value and what binds", lines) - 1
+    for r in binding[:5]:
+        put_text(ws.cell(row, 1), rule_title(r.rule))
+        put_text(ws.cell(row, 2), rule_words(r, rate))
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=8)
+        for column in (1, 2):
+            ws.cell(row, column).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 42
+        row += 1
     for letter, width in SUMMARY_WIDTHS.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A4"
@@ -199,7 +206,7 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
     end = write_table(
         ws,
         (
-            Col("Level", "level", width=14),
+            Col("Level", "level", width=23),
             Col("Line", "line", width=44),
             Col("In (£)", "in_pence", "gbp"),
             Col("Out (£)", "out_pence", "gbp"),
@@ -253,6 +260,11 @@ def build_board_pack(result: AllocationResult, scenario: Scenario | None = None)
             title=table.title,
             basis=table.basis,
         )
+    for sheet in wb.worksheets:  # printed landscape, a page wide; the summary on one page
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 1 if sheet is summary else 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     return wb
 
 

@@ -106,7 +106,7 @@ def bridge_sheet(ws: Worksheet, result: AllocationResult) -> None:
         )
     row = write_table(
         ws,
-        (Col("Place", "place_name"), *money),
+        (Col("Place", "place_name"), *money[:3], Col("Allocation (£)", "allocation_pence", "gbp")),
         places,
         title="By place",
         basis="place allocations (pass-through excluded)",

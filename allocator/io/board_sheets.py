@@ -16,7 +16,15 @@ from allocator.explain.finance import (
     rule_words,
     scheme_words,
 )
-from allocator.io.board_cells import BASIS_FONT, TITLE_FONT, Col, put_text, write_table
+from allocator.io.board_cells import (
+    BASIS_FONT,
+    CHANGE_GBP,
+    CHANGE_GBP_M,
+    TITLE_FONT,
+    Col,
+    put_text,
+    write_table,
+)
 from allocator.io.board_tables import Table
 from models.results import AllocationResult
 
@@ -44,8 +52,8 @@ def masthead(ws: Worksheet, result: AllocationResult, title: str) -> None:
 def bridge_sheet(ws: Worksheet, result: AllocationResult) -> None:
     step = (
         Col("Step", "step", width=46),
-        Col("£m", "pence", "change_m"),
-        Col("£", "pence", "change"),
+        Col("£m", "pence", "gbp_m"),
+        Col("£", "pence", "gbp"),
     )
     base = sum(p.baseline_pence for p in result.providers)
     ups = sum(p.change_pence for p in result.providers if p.change_pence > 0)
@@ -66,6 +74,9 @@ def bridge_sheet(ws: Worksheet, result: AllocationResult) -> None:
         basis="providers' baselines plus increases less decreases give this year's budgets",
         freeze=False,
     )
+    for change_row in (5, 6):  # increases and decreases carry their sign
+        ws.cell(change_row, 2).number_format = CHANGE_GBP_M
+        ws.cell(change_row, 3).number_format = CHANGE_GBP
     money = (
         Col("Baseline (£)", "baseline_pence", "gbp"),
         Col("Change (£)", "change_pence", "change"),

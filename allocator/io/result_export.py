@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from allocator.errors import AllocatorError
+from allocator.errors import UnknownFormat
 from models import Scenario
 from models.results import AllocationResult
 
@@ -47,11 +47,6 @@ ALLOCATION_COLUMNS = (
     "target_pence",
     "distance_from_target",
 )
-
-
-class UnknownFormat(AllocatorError):
-    code = "unknown-format"
-    title = "Unknown output format"
 
 
 def _allocations(result: AllocationResult) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
 from models import Scenario
 from models.results import AllocationResult
 from tests.conftest import DATA, load

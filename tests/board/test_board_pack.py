@@ -205,7 +205,7 @@ def test_put_text_writes_a_string_cell_even_for_numbers_like_text() -> None:
 
 
 def test_an_infeasible_result_says_there_is_nothing_to_reconcile(tiny: Scenario) -> None:
-    from allocator.solve import solve_scenario
+    from allocator.pipeline import solve_scenario
     from tests.explain.planted import floors_above_pot
 
     scenario = floors_above_pot(tiny)

@@ -92,8 +92,8 @@ def test_without_the_scenario_the_risk_page_says_why(
 
 @needs_poppler
 def test_an_infeasible_result_reports_no_allocation(tiny: Scenario, tmp_path: Path) -> None:
+    from allocator.pipeline import solve_scenario
     from allocator.report.board import board_report_bytes
-    from allocator.solve import solve_scenario
     from tests.explain.planted import floors_above_pot
 
     scenario = floors_above_pot(tiny)

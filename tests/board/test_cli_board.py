@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from allocator.cli import app
 from allocator.io.board_verify import verify_board_pack
 from allocator.io.load import load_scenario
+from cli.app import app
 from tests.conftest import DATA
 
 runner = CliRunner()

@@ -25,7 +25,6 @@ from allocator.explain.finance import (
 )
 from allocator.io.board_tables import certificate, no_allocation
 from allocator.report.charts import (
-    BLUE,
     budgets_chart,
     distance_chart,
     flows_chart,
@@ -33,73 +32,14 @@ from allocator.report.charts import (
     risk_chart,
     short,
 )
+from allocator.report.pages import CERT_ROWS, Pages, chart_page, draw_table, text_pages
 from models import Scenario
 from models.results import AllocationResult
 
-A4 = (11.69, 8.27)
 RISK_DRAWS, RISK_SEED, RISK_LEVEL = 5_000, 1, 0.95
-TEXT_LINES = 44  # wrapped lines on a text page
-CERT_ROWS = 30
 
 
-class _Pages:
-    """Figures added one by one to a PdfPages, each with the footer."""
-
-    def __init__(self, pdf: Any, result: AllocationResult) -> None:
-        self.pdf, self.result, self.number = pdf, result, 0
-
-    def new(self, title: str) -> Any:
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=A4)
-        self.number += 1
-        figure.text(0.04, 0.94, title, fontsize=17, fontweight="bold", color=BLUE)
-        r = self.result
-        figure.text(
-            0.04,
-            0.02,
-            f"{r.scenario_id} · scenario hash {r.scenario_hash} · software version {r.software_version}",
-            fontsize=7,
-            color="#404040",
-        )
-        figure.text(0.96, 0.02, f"Page {self.number}", fontsize=7, ha="right")
-        return figure
-
-    def add(self, figure: Any) -> None:
-        self.pdf.savefig(figure)
-
-
-def _table(
-    ax: Any, header: list[str], rows: list[list[str]], widths: list[float], size: float = 7.5
-) -> None:
-    """A table drawn as one text per column (fast to render; its text reads back in order):
-    the first column left-aligned, the others right-aligned, under a coloured header band."""
-    from matplotlib.patches import Rectangle
-
-    ax.axis("off")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    band = 2.0 * size / 72 / (ax.get_position().height * ax.figure.get_figheight())
-    ax.add_patch(Rectangle((0, 1 - band), 1, band, color=BLUE, linewidth=0))
-    x = 0.0
-    for j, width in enumerate(widths):
-        ha, at = ("right", x + width - 0.008) if j else ("left", x + 0.008)
-        ax.text(
-            at,
-            1 - band / 2,
-            header[j],
-            ha=ha,
-            va="center",
-            fontsize=size,
-            color="white",
-            fontweight="bold",
-        )
-        column = "\n".join(row[j] for row in rows)
-        ax.text(at, 1 - band * 1.25, column, ha=ha, va="top", fontsize=size, linespacing=1.75)
-        x += width
-
-
-def _summary_page(pages: _Pages, result: AllocationResult, rate: Rate) -> None:
+def _summary_page(pages: Pages, result: AllocationResult, rate: Rate) -> None:
     figure = pages.new(f"Board report: {result.scenario_id}")
     pot = result.pot
     base = sum(p.baseline_pence for p in result.providers)
@@ -171,59 +111,14 @@ def _summary_page(pages: _Pages, result: AllocationResult, rate: Rate) -> None:
         ]
         for u in result.places
     ]
-    _table(ax, ["Provider", "Budget", "Change", "Change %"], rows, [0.55, 0.16, 0.15, 0.14])
+    draw_table(ax, ["Provider", "Budget", "Change", "Change %"], rows, [0.55, 0.16, 0.15, 0.14])
     pages.add(figure)
 
 
-def _chart_page(pages: _Pages, title: str, draw: Any, columns: int = 1, note: str = "") -> None:
-    figure = pages.new(title)
-    axes = figure.subplots(
-        1,
-        columns,
-        gridspec_kw={
-            "left": 0.22 if columns == 1 else 0.12,
-            "right": 0.95,
-            "top": 0.86,
-            "bottom": 0.12,
-            "wspace": 0.45,
-        },
-    )
-    warning = draw(axes)
-    text = warning or note
-    if text:
-        figure.text(
-            0.04,
-            0.895,
-            textwrap.fill(text, 150),
-            fontsize=9,
-            va="top",
-            color="#C00000" if warning else "#404040",
-        )
-    pages.add(figure)
-
-
-def _text_pages(pages: _Pages, title: str, paragraphs: list[str]) -> None:
-    wrapped: list[str] = []
-    for paragraph in paragraphs:
-        wrapped += textwrap.wrap(paragraph, 150, subsequent_indent="    ") or [""]
-        wrapped.append("")
-    for start in range(0, max(len(wrapped), 1), TEXT_LINES):
-        figure = pages.new(title if start == 0 else f"{title} (continued)")
-        figure.text(
-            0.04,
-            0.89,
-            "\n".join(wrapped[start : start + TEXT_LINES]),
-            fontsize=8.5,
-            va="top",
-            linespacing=1.45,
-        )
-        pages.add(figure)
-
-
-def _certificate_pages(pages: _Pages, result: AllocationResult) -> None:
+def _certificate_pages(pages: Pages, result: AllocationResult) -> None:
     lines = certificate(result)
     if not lines:
-        _text_pages(pages, "Reconciliation certificate", [no_allocation(result)])
+        text_pages(pages, "Reconciliation certificate", [no_allocation(result)])
         return
     failed = sum(1 for c in lines if c.difference_pence)
     for start in range(0, len(lines), CERT_ROWS):
@@ -251,7 +146,7 @@ def _certificate_pages(pages: _Pages, result: AllocationResult) -> None:
             ]
             for c in lines[start : start + CERT_ROWS]
         ]
-        _table(
+        draw_table(
             figure.add_axes((0.04, 0.06, 0.92, 0.8)),
             ["Line", "In", "Out", "Reserve", "In - out - reserve", "Reconciles"],
             rows,
@@ -278,7 +173,7 @@ def _rules_paragraphs(result: AllocationResult, rate: Rate) -> list[str]:
     return out
 
 
-def _compare_page(pages: _Pages, result: AllocationResult, other: AllocationResult) -> None:
+def _compare_page(pages: Pages, result: AllocationResult, other: AllocationResult) -> None:
     before = {p.provider_id: p.budget_pence for p in other.providers}
     rows = []
     for p in result.providers:
@@ -300,7 +195,7 @@ def _compare_page(pages: _Pages, result: AllocationResult, other: AllocationResu
         fontsize=9,
         va="top",
     )
-    _table(
+    draw_table(
         figure.add_axes((0.04, 0.06, 0.92, 0.8)),
         ["Provider", "Other", "This", "Difference"],
         rows,
@@ -332,19 +227,19 @@ def _page_plan(
     if result.feasible:
         yield (
             "distance",
-            lambda pages: _chart_page(
+            lambda pages: chart_page(
                 pages, "Distance from fair-share target", lambda ax: distance_chart(ax, result), 2
             ),
         )
         yield (
             "budgets",
-            lambda pages: _chart_page(
+            lambda pages: chart_page(
                 pages, "Budgets by provider against baseline", lambda ax: budgets_chart(ax, result)
             ),
         )
         yield (
             "flows",
-            lambda pages: _chart_page(
+            lambda pages: chart_page(
                 pages,
                 "Where the money goes: pool, places, providers",
                 lambda ax: flows_chart(ax, result),
@@ -355,7 +250,7 @@ def _page_plan(
         if report is not None:
             yield (
                 "risk",
-                lambda pages: _chart_page(
+                lambda pages: chart_page(
                     pages,
                     "Risk: the pool's call on the reserve",
                     lambda ax: risk_chart(ax, report),
@@ -365,7 +260,7 @@ def _page_plan(
         else:
             yield (
                 "risk",
-                lambda pages: _text_pages(
+                lambda pages: text_pages(
                     pages,
                     "Risk",
                     [
@@ -375,7 +270,7 @@ def _page_plan(
             )
     yield (
         "rules",
-        lambda pages: _text_pages(
+        lambda pages: text_pages(
             pages, "Binding rules, and what relaxing each is worth", _rules_paragraphs(result, rate)
         ),
     )
@@ -413,7 +308,7 @@ def board_report_bytes(
             },
         ) as pdf,
     ):
-        pages = _Pages(pdf, result)
+        pages = Pages(pdf, result)
         for _, draw in _page_plan(result, scenario, compare):
             draw(pages)
     return buffer.getvalue()

@@ -90,3 +90,26 @@ class IssueList:
     def raise_if_any(self, detail: str = "The scenario has problems") -> None:
         if self.issues:
             raise ScenarioInvalid(f"{detail}: {len(self.issues)} found", self.issues)
+
+
+class UnknownFormat(AllocatorError):
+    code = "unknown-format"
+    title = "Unknown output format"
+
+
+class DesignUnavailable(AllocatorError):
+    code = "design-unavailable"
+    title = "Cannot design an agreement"
+
+
+class PlotUnavailable(AllocatorError):
+    code = "plot-unavailable"
+    title = "Plotting needs matplotlib"
+
+
+class SolverUnavailable(RuntimeError):
+    """The backend (or the native solver it needs) is not installed."""
+
+
+class SolverFailed(RuntimeError):
+    """The solver library itself broke (not an infeasible or unbounded model)."""

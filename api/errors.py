@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from allocator.backends.base import SolverFailed, SolverUnavailable
 from allocator.errors import (
     AllocatorError,
     Issue,
@@ -28,6 +27,8 @@ from allocator.errors import (
     NotFound,
     PermissionDenied,
     ScenarioInvalid,
+    SolverFailed,
+    SolverUnavailable,
     VersionConflict,
 )
 

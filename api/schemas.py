@@ -234,6 +234,14 @@ class ResultExplanation(Envelope):
         description="When infeasible: the conflicting rules and the least change."
     )
     notes: list[str]
+    reference_rate: str = Field(
+        default="", description="£ per QALY used to price value in £, and its source."
+    )
+    in_words: list[str] = Field(
+        default_factory=list,
+        description="Each binding rule, then each funder: what £1m more is worth, in QALYs "
+        "and in £ at the reference rate (e.g. '£1m more here buys 35.4 QALYs, worth …').",
+    )
 
 
 class ResultRisk(Envelope):

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from allocator.batch import RunRecord
+from allocator.explain import finance
 from api.errors import ProblemIssue
 from api.schemas import (
     ApprovalPublic,
@@ -146,7 +147,21 @@ def result_public_json(session: Session, row: ResultRow) -> str:
     return f'{summary[:-1]},"result":{row.document}}}'
 
 
-def explanation_public(row: ResultRow, result: AllocationResult) -> ResultExplanation:
+def explanation_public(
+    row: ResultRow, result: AllocationResult, scenario: Scenario | None = None
+) -> ResultExplanation:
+    rate = finance.rate_of(scenario, result)
+    words = [
+        f"{finance.rule_title(r.rule)}: {finance.rule_words(r, rate)}"
+        for r in finance.ranked_rules(result)
+    ]
+    if result.explanation is not None:
+        names = finance.funder_names(result)
+        words += [
+            finance.funder_words(m, names.get(m.funder_id, m.funder_id), rate)
+            for m in result.explanation.pool
+        ]
+        words += [finance.scheme_words(s, rate) for s in result.explanation.schemes]
     return ResultExplanation(
         result_id=row.id,
         scenario_id=row.scenario_pk,
@@ -161,6 +176,8 @@ def explanation_public(row: ResultRow, result: AllocationResult) -> ResultExplan
         explanation=result.explanation,
         infeasibility=result.infeasibility,
         notes=result.notes,
+        reference_rate=rate.sentence(),
+        in_words=words,
     )
 
 

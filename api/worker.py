@@ -25,7 +25,7 @@ from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-PRELOAD = ("api.worker", "allocator.solve", "allocator.batch", "allocator.io.json_io", "models")
+PRELOAD = ("api.worker", "allocator.pipeline", "allocator.batch", "allocator.io.json_io", "models")
 # Solver processes run at a lower CPU priority than the server, so a machine busy solving
 # still answers requests promptly.
 NICENESS = 5
@@ -36,7 +36,7 @@ SolveFunction = Callable[[dict[str, Any]], tuple[dict[str, Any], str]]
 
 def solve_document(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Solve the scenario JSON in ``payload``; returns (summary fields, result JSON)."""
-    from allocator.solve import solve_scenario
+    from allocator.pipeline import solve_scenario
     from models import Scenario
 
     scenario = Scenario.model_validate_json(payload["document"])

@@ -213,7 +213,7 @@ def _start_server(
         [
             sys.executable,
             "-m",
-            "allocator.cli",
+            "cli.app",
             "keys",
             "create",
             "--role",

@@ -9,7 +9,7 @@ included, when the cap is reached) and reads the worker's peak resident memory f
 
 Contenders (`CONTENDERS`):
 
-* ``highs``, ``ortools``, ``pulp``: our pipeline (`allocator.solve.solve_scenario`,
+* ``highs``, ``ortools``, ``pulp``: our pipeline (`allocator.pipeline.solve_scenario`,
   explanations off) on the weighted scenario, with each backend;
 * ``pulp-rowwise``: the same model written row by row in PuLP (`benchmarks.pulp_rowwise`),
   solved through PuLP's HiGHS (highspy) interface;
@@ -58,7 +58,7 @@ def _rss_kib() -> int:
 
 
 def _ours(scenario: Any, backend: str, explain: bool) -> dict[str, Any]:
-    from allocator.solve import solve_scenario
+    from allocator.pipeline import solve_scenario
 
     started = time.perf_counter()
     result = solve_scenario(scenario, backend=backend, explain=explain)
@@ -103,7 +103,7 @@ def _rowwise(scenario: Any) -> dict[str, Any]:
 
 def _floor(scenario: Any) -> dict[str, Any]:
     from allocator.formulation.formulate import formulate
-    from allocator.objectives import stage_sequence
+    from allocator.stages.sequence import stage_sequence
     from benchmarks.floor import solve_floor
 
     started = time.perf_counter()
@@ -144,12 +144,12 @@ def _top(profile: cProfile.Profile, limit: int = 12) -> dict[str, Any]:
 
 def _profile(scenario: Any) -> dict[str, Any]:
     """cProfile of our build (formulate) and publish (plan, rules, assemble) on ``scenario``."""
-    from allocator.assemble import assemble
-    from allocator.backends.base import SolveOptions
+    from allocator.backends.interface import SolveOptions
     from allocator.formulation.formulate import formulate
-    from allocator.objectives import solve_sequence
-    from allocator.results import plan_pence
-    from allocator.rules import rule_rows
+    from allocator.publish.assemble import assemble
+    from allocator.publish.pence_plan import plan_pence
+    from allocator.publish.rule_lines import rule_rows
+    from allocator.stages.sequence import solve_sequence
     from models.results import Timings
 
     formulate(scenario)  # warm: first-call imports and caches are not the build
@@ -196,7 +196,7 @@ def run_contender(contender: str, size: BenchSize, *, warm: bool = True) -> dict
     """
     scenario = lexicographic(size)
     scenario_hash = scenario.content_hash()
-    for module in ("allocator.solve", "benchmarks.pulp_rowwise", "benchmarks.floor", "highspy"):
+    for module in ("allocator.pipeline", "benchmarks.pulp_rowwise", "benchmarks.floor", "highspy"):
         importlib.import_module(module)
     if warm:
         _run(contender, lexicographic(SMOKE_SIZES["tiny"]))

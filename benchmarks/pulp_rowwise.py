@@ -7,11 +7,11 @@ order): cells, funder flows under ring-fences, conservation per funder and per
 (provider, segment), capacity and viability (binaries), payments, pace of change,
 minimum spends, fair-share bands, fairness shortfalls, value-curve pieces, stability
 deviations, schemes and soft-rule slacks, with the WEIGHTED objective of
-`allocator.objectives.stage_sequence`. Money is in £ thousands, as in the formulation, so
+`allocator.stages.sequence.stage_sequence`. Money is in £ thousands, as in the formulation, so
 the objectives can be compared directly.
 
 Only the published fair-share targets and the pot come from the library
-(`allocator.targets`, `allocator.pool`): they are the domain's definitions, in exact pence,
+(`allocator.domain.targets`, `allocator.domain.pot`): they are the domain's definitions, in exact pence,
 and any user would call them rather than re-derive the largest-remainder rounding.
 A ranged row (lo <= expr <= hi, both finite) becomes two PuLP constraints, as PuLP has
 no ranged rows; the model is otherwise row for row the same.
@@ -29,9 +29,9 @@ from typing import Any
 
 import pulp
 
-from allocator.arrays import ScenarioArrays
-from allocator.pool import pot_breakdown
-from allocator.targets import compute_targets
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.pot import pot_breakdown
+from allocator.domain.targets import compute_targets
 from models import FairShareForm, ObjectiveKind, ObjectiveStage, PaceForm, PaymentKind, Scenario
 from models import UnitLevel as Level
 

@@ -1,6 +1,6 @@
 """The benchmark sizes: seeded generated scenarios from one system up to national.
 
-Every size is drawn by `allocator.generate.generate_scenario` with a fixed seed, so every
+Every size is drawn by `allocator.synth.generator.generate_scenario` with a fixed seed, so every
 run (and every fresh worker process) sees the same scenario; workers check this with the
 scenario's content hash. The side-by-side comparison uses each scenario's WEIGHTED
 single-objective variant (`weighted`), so every contender solves exactly one LP/MIP.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from allocator.generate import SIZES as GENERATOR_SIZES
-from allocator.generate import GeneratorConfig, generate_scenario
+from allocator.synth.generator import SIZES as GENERATOR_SIZES
+from allocator.synth.generator import GeneratorConfig, generate_scenario
 from models import ObjectiveKind, Scenario
 
 SEED = 1

@@ -1,20 +1,18 @@
 """Solver backends: one `LinearProgram` in, one `RawSolution` out, whatever the solver.
 
-Importing this package never imports a solver library; see `allocator.backends.base` for
+Importing this package never imports a solver library; see `allocator.backends.interface` for
 the contract (including the dual sign convention) and `registry` to pick a backend.
 """
 
 from __future__ import annotations
 
-from allocator.backends.base import (
+from allocator.backends.interface import (
     Backend,
     Capability,
     RawSolution,
     RebuildSession,
     SolveOptions,
-    SolverFailed,
     SolverSession,
-    SolverUnavailable,
     Termination,
     TerminationReason,
 )
@@ -24,6 +22,7 @@ from allocator.backends.registry import (
     get_backend,
     known_backends,
 )
+from allocator.errors import SolverFailed, SolverUnavailable
 
 __all__ = [
     "DEFAULT_BACKEND",

@@ -24,12 +24,11 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.backends.base import (
+from allocator.backends.interface import (
     Capability,
     RawSolution,
     RebuildSession,
     SolveOptions,
-    SolverUnavailable,
     Termination,
     TerminationReason,
     check_program,
@@ -37,6 +36,7 @@ from allocator.backends.base import (
     objective_at,
     relative_gap,
 )
+from allocator.errors import SolverUnavailable
 from allocator.formulation.program import LinearProgram, Sense
 
 # Native SolveStatus name -> reason. FEASIBLE / CANCELLED_BY_USER mean "stopped on a limit";

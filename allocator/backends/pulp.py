@@ -36,13 +36,11 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.backends.base import (
+from allocator.backends.interface import (
     Capability,
     RawSolution,
     RebuildSession,
     SolveOptions,
-    SolverFailed,
-    SolverUnavailable,
     Termination,
     TerminationReason,
     check_program,
@@ -50,6 +48,7 @@ from allocator.backends.base import (
     objective_at,
     relative_gap,
 )
+from allocator.errors import SolverFailed, SolverUnavailable
 from allocator.formulation.program import LinearProgram, Sense
 from allocator.types import FloatArray
 

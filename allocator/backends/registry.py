@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from allocator.backends.base import Backend, SolverUnavailable
+from allocator.backends.interface import Backend
+from allocator.errors import SolverUnavailable
 
 DEFAULT_BACKEND = "highs"
 

@@ -94,7 +94,7 @@ def plan_years(
     the first. ``demand_growth`` maps segment ids to yearly growth; None uses the
     scenario's ``demand_growth``.
     """
-    from allocator.solve import solve_scenario
+    from allocator.pipeline import solve_scenario
 
     if not 1 <= years <= MAX_YEARS:
         raise ValueError(f"a plan covers 1 to {MAX_YEARS} years, not {years}")

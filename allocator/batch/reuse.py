@@ -39,18 +39,17 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.backends.base import RawSolution, SolveOptions, SolverSession, TerminationReason
+from allocator.backends.interface import RawSolution, SolveOptions, SolverSession, TerminationReason
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import Formulation
 from allocator.formulation.program import LinearProgram, Sense
-from allocator.objectives import (
-    STABILITY,
+from allocator.stages.sequence import (
     SequenceOutcome,
     StageOutcome,
     solve_sequence,
     stage_sequence,
 )
-from allocator.types import FloatArray
+from allocator.types import FloatArray, Stage
 
 CACHE_SIZE = 32
 
@@ -194,7 +193,7 @@ class WarmSolver:
         fixed: FloatArray | None = None
         solution: RawSolution | None = None
         for position, (stage, c) in enumerate(sequence):
-            if stage == STABILITY and position and integers.size and solution is not None:
+            if stage is Stage.STABILITY and position and integers.size and solution is not None:
                 assert solution.x is not None
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)

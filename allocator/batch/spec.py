@@ -165,11 +165,6 @@ class BatchSpec(DomainModel):
             raise ValueError(f"names {sorted(clash)} are reserved table columns")
         return self
 
-    @property
-    def source_dir(self) -> Path | None:
-        """The folder of the spec file (relative base paths start there)."""
-        return self._source_dir
-
     def with_source_dir(self, folder: Path | None) -> BatchSpec:
         copy = self.model_copy()
         copy._source_dir = folder

@@ -134,13 +134,6 @@ class RunStore:
     def write_manifest(self, doc: dict[str, Any]) -> None:
         atomic_write(self.root / MANIFEST, json.dumps(doc, indent=1, sort_keys=True))
 
-    def read_manifest(self) -> dict[str, Any] | None:
-        path = self.root / MANIFEST
-        if not path.exists():
-            return None
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return data
-
     # Cancellation: a marker file every worker that shares the folder can see.
 
     def request_cancel(self) -> None:

@@ -3,7 +3,7 @@
 `run_chunk` is the one function shipped to a process pool or a Dask cluster. It applies
 each run's changes to the base scenario, validates, formulates, solves the lexicographic
 stages through the worker's `RunSolver` (see `allocator.batch.reuse`) and publishes the
-allocation in pence exactly as `allocator.solve.solve_scenario` does (without
+allocation in pence exactly as `allocator.pipeline.solve_scenario` does (without
 explanations unless the batch asks for them). Each record is written to the store as
 soon as its run finishes (when the worker can see the output folder) and is also
 returned, so the runner can write what a remote worker could not. A run that fails
@@ -19,14 +19,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from allocator.backends.base import SolveOptions
+from allocator.backends.interface import SolveOptions
 from allocator.backends.registry import DEFAULT_BACKEND
 from allocator.batch.changes import CHANGE_ADAPTER, apply_changes
 from allocator.batch.reuse import ExactSolver, WarmSolver, make_solver
 from allocator.batch.spec import BatchOptions, Run
 from allocator.batch.store import PlaceRow, ProviderRow, RunFailure, RunRecord, RunStore
+from allocator.errors import ScenarioInvalid
+from allocator.pipeline import solve_options as scenario_solve_options
+from allocator.pipeline import solve_scenario
+from allocator.validate import blocking, validate_scenario
 from models import Scenario
-from models.results import AllocationResult, Timings
+from models.results import AllocationResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +56,8 @@ _SOLVERS: dict[tuple[str, str, str], ExactSolver | WarmSolver] = {}
 
 
 def solve_options(options: BatchOptions, scenario: Scenario) -> SolveOptions:
-    """The options `solve_scenario` would use for this scenario."""
-    objective = scenario.objective
-    return SolveOptions(
-        time_limit_s=options.time_limit_s
-        if options.time_limit_s is not None
-        else objective.time_limit_s,
-        mip_gap=options.mip_gap if options.mip_gap is not None else objective.mip_gap_share,
-    )
+    """The options `solve_scenario` uses for this scenario under the batch's overrides."""
+    return scenario_solve_options(scenario, options.time_limit_s, options.mip_gap)
 
 
 def _solver(options: BatchOptions, solve: SolveOptions) -> ExactSolver | WarmSolver:
@@ -127,8 +125,6 @@ def run_one(
     try:
         result = _solve(scenario, options, solver, started)
     except Exception as error:  # one bad run must not stop the batch
-        from allocator.errors import ScenarioInvalid
-
         if isinstance(error, ScenarioInvalid):
             issues = "; ".join(f"{i.where()}: {i.message}" for i in error.issues[:5])
             return _failed(head, RunFailure.INVALID, f"{error.detail}: {issues}", started), None
@@ -156,44 +152,19 @@ def _diagnosis(scenario: Scenario, options: BatchOptions) -> str:
 def _solve(
     scenario: Scenario, options: BatchOptions, solver: ExactSolver | WarmSolver, started: float
 ) -> AllocationResult:
-    from allocator.assemble import assemble
-    from allocator.errors import ScenarioInvalid
-    from allocator.formulation.formulate import formulate
-    from allocator.results import plan_pence
-    from allocator.rules import rule_rows
-    from allocator.validate import blocking, validate_scenario
-
     problems = blocking(validate_scenario(scenario))
     if problems:
         raise ScenarioInvalid(f"the changed scenario has {len(problems)} problem(s)", problems)
-    if options.explain:
-        from allocator.solve import solve_scenario
-
-        return solve_scenario(
-            scenario,
-            backend=options.backend,
-            time_limit_s=options.time_limit_s,
-            mip_gap=options.mip_gap,
-            validate=False,
-        )
-    validated = time.perf_counter()
-    formulation = formulate(scenario)
-    built = time.perf_counter()
-    outcome = solver.solve(formulation)
-    solved = time.perf_counter()
-    final = outcome.final
-    x = final.x if final.termination.reason.has_solution else None
-    plan = None if x is None else plan_pence(formulation, x)
-    rules = [] if x is None else [r.line for r in rule_rows(formulation, x)]
-    done = time.perf_counter()
-    timings = Timings(
-        validate_s=validated - started,
-        build_s=built - validated,
-        solve_s=solved - built,
-        assemble_s=done - solved,
-        total_s=done - started,
+    # An explained run solves cold, exactly as a single solve does; the others reuse work.
+    return solve_scenario(
+        scenario,
+        backend=options.backend,
+        time_limit_s=options.time_limit_s,
+        mip_gap=options.mip_gap,
+        validate=False,
+        explain=options.explain,
+        sequence=None if options.explain else solver.solve,
     )
-    return assemble(formulation, outcome, plan, timings, rules)
 
 
 def _record(head: dict[str, object], result: AllocationResult, seconds: float) -> RunRecord:

@@ -14,8 +14,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from allocator.backends.base import SolveOptions, TerminationReason
+from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.backends.registry import get_backend
+from allocator.domain.money import pence_to_gbp_str
 from allocator.explain.shadow import fix_integers
 from allocator.formulation.formulate import (
     PENCE_PER_UNIT,
@@ -25,7 +26,7 @@ from allocator.formulation.formulate import (
     is_rule_block,
 )
 from allocator.formulation.program import Sense
-from allocator.types import FloatArray
+from allocator.types import FloatArray, RowFamily, Stage
 from models import Scenario
 from models.results import InfeasibilityReport, Relaxation
 
@@ -34,7 +35,7 @@ DUAL_TOLERANCE = 1e-7
 
 def _slack_blocks(f: Formulation) -> list[tuple[str, str, str]]:
     """(slack column block, row block, side) for every elastic slack."""
-    c = f.objectives["elastic"]
+    c = f.objectives[Stage.ELASTIC]
     out = []
     for name, block in f.program.cols.blocks.items():
         for side in ("under", "over"):
@@ -67,12 +68,12 @@ def _relaxations(f: Formulation, x: FloatArray) -> list[Relaxation]:
         values = x[cols.positions]
         for k in np.flatnonzero(values > 1e-9):
             r = int(finite[k])
-            is_units = row_block == "scheme.required"
+            is_units = row_block == RowFamily.SCHEME_REQUIRED
             amount = values[k] if is_units else values[k] * PENCE_PER_UNIT
             bound_value = bound[rows.start + r]
             bound_value = bound_value if is_units else bound_value * PENCE_PER_UNIT
             direction = "lower" if side == "under" else "raise"
-            if row_block == "conservation.funder":
+            if row_block == RowFamily.CONSERVATION_FUNDER:
                 direction = "raise" if side == "over" else "lower"
             out.append(
                 Relaxation(
@@ -91,18 +92,18 @@ def _relaxations(f: Formulation, x: FloatArray) -> list[Relaxation]:
 
 
 def _elastic_solve(f: Formulation, backend: str, options: SolveOptions, only_pot: bool = False):  # type: ignore[no-untyped-def]
-    program = f.program.with_objective(f.objectives["elastic"], Sense.MINIMIZE)
+    program = f.program.with_objective(f.objectives[Stage.ELASTIC], Sense.MINIMIZE)
     if only_pot:
         hi = program.col_hi.copy()
         for col_block, row_block, side in _slack_blocks(f):
-            if not (row_block == "conservation.funder" and side == "over"):
+            if not (row_block == RowFamily.CONSERVATION_FUNDER and side == "over"):
                 hi[program.cols[col_block].positions] = 0.0
         program = replace(program, col_hi=hi)
     return get_backend(backend).solve(program, options)
 
 
 def _conflicting(f: Formulation, x: FloatArray, backend: str, options: SolveOptions) -> list[str]:
-    program = f.program.with_objective(f.objectives["elastic"], Sense.MINIMIZE)
+    program = f.program.with_objective(f.objectives[Stage.ELASTIC], Sense.MINIMIZE)
     if program.is_mip:
         # Fix the on/off decisions (viability) but let scheme units vary, so that a required
         # scheme's row keeps a dual and shows up in the conflict.
@@ -115,7 +116,7 @@ def _conflicting(f: Formulation, x: FloatArray, backend: str, options: SolveOpti
         return []
     names: list[str] = []
     for name, block in program.rows.blocks.items():
-        if not (is_rule_block(name) or name == "conservation.funder"):
+        if not (is_rule_block(name) or name == RowFamily.CONSERVATION_FUNDER):
             continue
         duals = sol.row_duals[block.positions]
         rule_names = f.rule_names.get(name, [])
@@ -147,11 +148,13 @@ def diagnose(
     pot_increase = None
     if pot_only.termination.reason is TerminationReason.OPTIMAL and pot_only.x is not None:
         allocated_need = sum(
-            r.amount_pence for r in _relaxations(f, pot_only.x) if r.block == "conservation.funder"
+            r.amount_pence
+            for r in _relaxations(f, pot_only.x)
+            if r.block == RowFamily.CONSERVATION_FUNDER
         )
         # Contributions, not allocations: a share-based reserve takes its cut of the extra money too.
         pot_increase = math.ceil(allocated_need / (1.0 - (scenario.reserve.share or 0.0)))
-    money = [r for r in relaxations if r.block != "scheme.required"]
+    money = [r for r in relaxations if r.block != RowFamily.SCHEME_REQUIRED]
     total = sum(r.amount_pence for r in money)
     return InfeasibilityReport(
         summary=_summary(relaxations, pot_increase, total),
@@ -166,27 +169,27 @@ def diagnose(
     )
 
 
-def _gbp(pence: int) -> str:
-    return f"£{pence / 100:,.2f}"
-
-
 def _summary(relaxations: list[Relaxation], pot_increase: int | None, total: int) -> str:
     if not relaxations:
         return "The hard rules cannot all hold, but no single rule bound explains it."
     parts = []
     for r in relaxations[:6]:
         share = "" if r.share_of_bound is None else f" ({r.share_of_bound:.2%})"
-        what = f"{r.amount_pence} unit(s)" if r.block == "scheme.required" else _gbp(r.amount_pence)
+        what = (
+            f"{r.amount_pence} unit(s)"
+            if r.block == RowFamily.SCHEME_REQUIRED
+            else pence_to_gbp_str(r.amount_pence)
+        )
         parts.append(f"{r.direction} {r.rule} by {what}{share}")
     more = f" and {len(relaxations) - 6} more" if len(relaxations) > 6 else ""
     text = (
-        f"The hard rules cannot all hold. Least change (total {_gbp(total)}): "
+        f"The hard rules cannot all hold. Least change (total {pence_to_gbp_str(total)}): "
         + "; ".join(parts)
         + more
         + "."
     )
     if pot_increase is not None:
-        text += f" Alternatively, raise the pot by {_gbp(pot_increase)}."
+        text += f" Alternatively, raise the pot by {pence_to_gbp_str(pot_increase)}."
     else:
         text += " Raising the pot alone would not be enough."
     return text

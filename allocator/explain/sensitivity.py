@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from allocator.backends.base import SolveOptions, TerminationReason
+from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.explain.shadow import fix_integers, with_funder_increase
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate
-from allocator.objectives import solve_sequence
-from allocator.rules import RuleRow
+from allocator.publish.rule_lines import RuleRow
+from allocator.stages.sequence import solve_sequence
 from allocator.types import FloatArray
 from models.results import PoolMarginal, RuleLine
 

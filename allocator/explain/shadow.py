@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.backends.base import SolveOptions, TerminationReason
+from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate
 from allocator.formulation.program import LinearProgram
-from allocator.objectives import SequenceOutcome, solve_sequence
+from allocator.stages.sequence import SequenceOutcome, solve_sequence
 from allocator.types import FloatArray
 from models import Scenario
 

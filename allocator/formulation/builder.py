@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from allocator.formulation.index import Block, BlockIndex, Labels
 from allocator.formulation.program import LinearProgram
-from allocator.types import BoolArray, FloatArray, IntArray
+from allocator.types import BoolArray, FloatArray, IntArray, Stage
 
 INF = np.inf
 
@@ -66,7 +66,7 @@ class SoftSpec:
     """Breach columns for a soft row: penalty per solver unit, in the named objective stage."""
 
     penalty: float
-    stage: str = "soft"
+    stage: str = Stage.SOFT
     over_penalty: float | None = None  # defaults to `penalty`
 
 

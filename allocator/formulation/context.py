@@ -7,18 +7,19 @@ still a hundredth of a penny.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.arrays import ScenarioArrays
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.pot import pot_breakdown
+from allocator.domain.targets import LevelTargets, compute_targets
 from allocator.errors import Issue
 from allocator.formulation.builder import Expr, ProgramBuilder, SoftSpec
 from allocator.formulation.index import Block, Labels
-from allocator.pool import pot_breakdown
-from allocator.targets import LevelTargets, compute_targets
-from allocator.types import FloatArray, IntArray
+from allocator.types import FloatArray, IntArray, RowFamily, Stage
 from models import (
     Scenario,
     UnitLevel,
@@ -29,21 +30,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PENCE_PER_UNIT = 100_000  # the program counts money in £ thousands
-# Row blocks that are accounting identities or stage machinery, not rules a user set
-# ("cvar." holds the sampled-outturn rows behind a CVaR limit; the limit itself is "risk.cvar.*").
-INTERNAL_PREFIXES = ("conservation.", "stability.", "value.", "fairness.", "cvar.")
 # Elastic mode: £1 of breach of any hard rule costs 1; leaving pooled money unspent costs more,
 # so the diagnosis prefers relaxing the rules that stop it being spent.
-ELASTIC = SoftSpec(1.0, stage="elastic")
+ELASTIC = SoftSpec(1.0, stage=Stage.ELASTIC)
 # Conservation rows: "over" is money the pool lacks (raise the pot), "under" money it cannot spend.
-ELASTIC_POOL = SoftSpec(10.0, stage="elastic", over_penalty=1.0)
+ELASTIC_POOL = SoftSpec(10.0, stage=Stage.ELASTIC, over_penalty=1.0)
 
 
 def is_rule_block(name: str) -> bool:
-    return not name.startswith(INTERNAL_PREFIXES)
-
-
-LEVELS = (UnitLevel.SYSTEM, UnitLevel.PLACE, UnitLevel.NEIGHBOURHOOD)
+    """Whether a row block holds rules a user set (not accounting identities or stage machinery)."""
+    return RowFamily.of(name).is_rule
 
 
 def to_units(pence: FloatArray | IntArray | float) -> FloatArray:
@@ -58,28 +54,8 @@ def soft_spec(rule: SoftRule) -> SoftSpec | None:
 class BuildContext:
     """What the build steps share: the scenario, its arrays, the builder and the blocks added so far."""
 
-    # Set by the build steps, in order (see `formulate`).
-    alloc: Block
-    pass_through: IntArray
-    cell_baseline: FloatArray
-    scheme_cols: Block
-    scheme_provider: IntArray
-    scheme_segment: IntArray
-    scheme_place: IntArray
-    scheme_cost: FloatArray
-    flow: tuple[IntArray, IntArray, IntArray]
-    funding_cols: Block
-    binary_providers: IntArray
-    funded_cols: Block
-    provider_total: Expr
-    unit_total: dict[UnitLevel, Expr]
-    block_providers: IntArray
-    place_baseline: FloatArray
-    fairness_units: list[tuple[UnitLevel, IntArray]]
-    value_groups: Labels
-
     def __init__(self, scenario: Scenario, elastic: bool = False) -> None:
-        self.s = scenario
+        self.scenario = scenario
         self.elastic = elastic
         self.a = ScenarioArrays.from_scenario(scenario)
         self.pot = pot_breakdown(scenario)
@@ -106,7 +82,7 @@ class BuildContext:
         if self.elastic and soft is None:
             if is_rule_block(name):
                 soft = ELASTIC
-            elif name == "conservation.funder":
+            elif name == RowFamily.CONSERVATION_FUNDER:
                 soft = ELASTIC_POOL
         block = self.b.add_rows(name, labels, expr, lo, hi, soft)
         if block is not None and names is not None:
@@ -127,12 +103,62 @@ class BuildContext:
         )
 
     def provider_name(self, provider_id: str) -> str:
-        provider = self.s.providers[self.provider_at[provider_id]]
+        provider = self.scenario.providers[self.provider_at[provider_id]]
         return provider.name or provider.provider_id
 
     def place_name(self, place_id: str) -> str:
-        place = self.s.places[self.place_at[place_id]]
+        place = self.scenario.places[self.place_at[place_id]]
         return place.name or place.place_id
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The allocation columns, one per (provider, place, segment) cell, and last year's money.
+
+    ``baseline_pence`` is each cell's share of its provider's baseline less pass-through,
+    spread by weighted population; ``pass_through_pence`` is per provider.
+    """
+
+    cols: Block
+    pass_through_pence: IntArray
+    baseline_pence: FloatArray
+
+
+@dataclass(frozen=True)
+class Schemes:
+    """The whole-or-nothing scheme columns (units bought) and where each scheme sits."""
+
+    cols: Block
+    provider: IntArray
+    segment: IntArray
+    place: IntArray
+    cost: FloatArray  # solver units per unit
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Funder -> (provider, segment) columns, only where the funder's ring-fences allow."""
+
+    cols: Block
+    funder: IntArray
+    provider: IntArray
+    segment: IntArray
+
+
+@dataclass(frozen=True)
+class Switches:
+    """The viability binaries: one per provider with fixed costs (1 = funded at all)."""
+
+    providers: IntArray
+    cols: Block
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Each provider's budget (pass-through as a constant) and each unit's allocation."""
+
+    provider: Expr
+    unit: dict[UnitLevel, Expr]
 
 
 def sp_scale_rows(matrix: sp.csr_array, factors: FloatArray) -> sp.csr_array:
@@ -148,7 +174,7 @@ def sp_sum_rows(expr: Expr, group: IntArray, num_groups: int) -> Expr:
 
 def pass_through_items(ctx: BuildContext) -> tuple[IntArray, IntArray, IntArray]:
     """Every funder's pass-through items: provider, segment (-1 for any) and pence."""
-    items = [item for funder in ctx.s.funders for item in funder.pass_through]
+    items = [item for funder in ctx.scenario.funders for item in funder.pass_through]
     provider = np.array([ctx.provider_at[item.provider_id] for item in items], dtype=np.int64)
     segment = np.array(
         [-1 if item.segment_id is None else ctx.segment_at[item.segment_id] for item in items],

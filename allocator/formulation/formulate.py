@@ -1,9 +1,10 @@
 """Scenario -> `Formulation`: the one solver-neutral program plus what maps it back.
 
-The build is a list of small `build_*` steps, one rule family each, in the modules
-`pool` (cells, funder flows, conservation), `share` (schemes, viability, capacity,
-payments), `rules` (pace of change, minimum spends, fair-share bands), `fairness`,
-`value` and `stability`; `context` holds what they share.
+The build is a list of small `build_*` steps, one module per rule family: `funding`
+(cells, funder flows under ring-fences, conservation), `schemes`, `capacity` (provider
+totals, capacity and viability), `payments`, `pace_of_change`, `minimum_spends`,
+`fair_shares` (bands), `fairness` (max-min on distance from target), `value` and
+`stability`; `context` holds what they share. `docs/rules.md` maps every rule to its step.
 """
 
 from __future__ import annotations
@@ -14,27 +15,38 @@ from typing import TypeAlias
 
 import numpy as np
 
-from allocator.arrays import ScenarioArrays
-from allocator.formulation import fairness, pool, rules, share, stability, value
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.pot import PotBreakdown
+from allocator.domain.targets import Targets
+from allocator.formulation import (
+    capacity,
+    fair_shares,
+    fairness,
+    funding,
+    minimum_spends,
+    pace_of_change,
+    payments,
+    schemes,
+    stability,
+    value,
+)
 from allocator.formulation.builder import Expr
 from allocator.formulation.context import (
     ELASTIC,
-    INTERNAL_PREFIXES,
     PENCE_PER_UNIT,
     BuildContext,
+    Totals,
     is_rule_block,
 )
 from allocator.formulation.program import LinearProgram
-from allocator.pool import PotBreakdown
-from allocator.targets import Targets
-from allocator.types import FloatArray, IntArray
+from allocator.types import FloatArray, IntArray, Stage
 from models import (
     Scenario,
     UnitLevel,
 )
 
-Extension: TypeAlias = Callable[[BuildContext], None]
-"""Adds more columns and rows to a build (before the program is assembled)."""
+Extension: TypeAlias = Callable[[BuildContext, Totals], None]
+"""Adds more columns and rows to a build (before the program is assembled), given the totals."""
 
 
 @dataclass
@@ -46,11 +58,10 @@ class Formulation:
     pot: PotBreakdown
     targets: Targets
     program: LinearProgram
-    objectives: dict[str, FloatArray]
+    objectives: dict[Stage, FloatArray]
     fairness_units: list[tuple[UnitLevel, IntArray]]
     provider_total: Expr  # solver units, pass-through included as a constant
     unit_total: dict[UnitLevel, Expr]
-    cell_baseline_pence: FloatArray
     place_baseline_pence: FloatArray
     pass_through_pence: IntArray  # per provider
     scheme_provider: IntArray
@@ -67,30 +78,30 @@ def formulate(
 
     ``elastic`` turns every hard rule into a soft one whose breach (in £) is the
     objective of the stage "elastic": the least change that makes the rules consistent.
-    ``extend`` is called last with the build, to add rule families that are not part of
-    the scenario (e.g. CVaR limits over sampled outturns, `allocator.riskshare.aware`).
+    ``extend`` is called last with the build and the totals, to add rule families that are not part of
+    the scenario (e.g. CVaR limits over sampled outturns, `allocator.riskaware.aware`).
     """
     build = BuildContext(scenario, elastic)
-    pool.build_cells(build)
-    share.build_schemes(build)
-    share.build_required_schemes(build)
-    pool.build_funding(build)
-    share.build_viability_columns(build)
-    share.build_expressions(build)
-    pool.build_conservation(build)
-    share.build_capacity_and_viability(build)
-    share.build_payments(build)
-    rules.build_pace_of_change(build)
-    rules.build_minimum_spends(build)
-    rules.build_fair_shares(build)
-    fairness.build_fairness(build)
-    value.build_value_curves(build)
-    stability.build_stability(build)
+    cells = funding.build_cells(build)
+    scheme_cols = schemes.build_schemes(build)
+    schemes.build_required_schemes(build, scheme_cols)
+    flows = funding.build_funding(build)
+    switches = capacity.build_viability_columns(build)
+    totals = capacity.build_totals(build, cells, scheme_cols)
+    funding.build_conservation(build, cells, scheme_cols, flows)
+    capacity.build_capacity_and_viability(build, totals, switches)
+    block_providers = payments.build_payments(build, totals)
+    place_baseline = pace_of_change.build_pace_of_change(build, cells, totals, block_providers)
+    minimum_spends.build_minimum_spends(build, cells, scheme_cols, flows)
+    fair_shares.build_fair_shares(build, totals)
+    fairness_units = fairness.build_fairness(build, totals)
+    value.build_value_curves(build, cells)
+    stability.build_stability(build, cells)
     if extend is not None:
-        extend(build)
+        extend(build, totals)
     program = build.b.build()
-    stages = ("elastic", "soft", "fairness_max", "fairness_sum", "value", "stability")
-    objectives = {stage: build.b.objective_vector(stage) for stage in stages}
+    stages = (Stage.ELASTIC, Stage.SOFT, Stage.FAIRNESS_MAX, Stage.FAIRNESS_SUM, Stage.VALUE)
+    objectives = {stage: build.b.objective_vector(stage) for stage in (*stages, Stage.STABILITY)}
     n = program.num_cols
     return Formulation(
         scenario=scenario,
@@ -101,15 +112,14 @@ def formulate(
         objectives={
             k: v[:n] if v.size >= n else np.pad(v, (0, n - v.size)) for k, v in objectives.items()
         },
-        fairness_units=build.fairness_units,
-        provider_total=build.provider_total.padded(n),
-        unit_total={k: v.padded(n) for k, v in build.unit_total.items()},
-        cell_baseline_pence=build.cell_baseline,
-        place_baseline_pence=build.place_baseline,
-        pass_through_pence=build.pass_through,
-        scheme_provider=build.scheme_provider,
-        scheme_segment=build.scheme_segment,
-        scheme_place=build.scheme_place,
+        fairness_units=fairness_units,
+        provider_total=totals.provider.padded(n),
+        unit_total={k: v.padded(n) for k, v in totals.unit.items()},
+        place_baseline_pence=place_baseline,
+        pass_through_pence=cells.pass_through_pence,
+        scheme_provider=scheme_cols.provider,
+        scheme_segment=scheme_cols.segment,
+        scheme_place=scheme_cols.place,
         rule_names=build.rule_names,
         extension=extend,
     )
@@ -117,7 +127,6 @@ def formulate(
 
 __all__ = [
     "ELASTIC",
-    "INTERNAL_PREFIXES",
     "PENCE_PER_UNIT",
     "Extension",
     "Formulation",

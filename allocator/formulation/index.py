@@ -126,12 +126,5 @@ class BlockIndex:
     def names(self) -> list[str]:
         return list(self.blocks)
 
-    def block_of(self, position: int) -> Block:
-        """The block holding a position (linear scan over blocks, not positions)."""
-        for block in self.blocks.values():
-            if block.start <= position < block.stop:
-                return block
-        raise IndexError(position)
-
     def copy(self) -> BlockIndex:
         return BlockIndex(dict(self.blocks), self.size)

@@ -8,13 +8,14 @@ from allocator.formulation.builder import INF
 from allocator.formulation.context import (
     PENCE_PER_UNIT,
     BuildContext,
+    Cells,
     to_units,
 )
 from allocator.formulation.index import Labels
-from allocator.types import FloatArray, IntArray
+from allocator.types import FloatArray, IntArray, RowFamily, Stage
 
 
-def build_value_curves(ctx: BuildContext) -> None:
+def build_value_curves(ctx: BuildContext, cells: Cells) -> None:
     """Concave piecewise-linear value per (place, segment, provider kind), pieces filled in order.
 
     A group is one curve in one place with people in the curve's segment (curves in
@@ -23,7 +24,7 @@ def build_value_curves(ctx: BuildContext) -> None:
     cells receive.
     """
     a, b = ctx.a, ctx.b
-    if not ctx.s.value_curves:
+    if not ctx.scenario.value_curves:
         return
     place_heads = np.zeros((len(a.place_ids), len(a.segment_ids)))
     np.add.at(place_heads, a.neighbourhood_place, a.headcount)
@@ -33,7 +34,7 @@ def build_value_curves(ctx: BuildContext) -> None:
     pieces_per_group: list[IntArray] = []
     widths: list[FloatArray] = []
     slopes: list[FloatArray] = []
-    for curve in ctx.s.value_curves:  # a handful of curves; each is vectorised over places
+    for curve in ctx.scenario.value_curves:  # a handful of curves; each is vectorised over places
         curve_segment = ctx.segment_at[curve.segment_id]
         spend = np.array([0] + [p.spend_per_head_pence for p in curve.points], dtype=np.float64)
         value = np.array([0.0] + [p.value_per_head for p in curve.points])
@@ -58,7 +59,7 @@ def build_value_curves(ctx: BuildContext) -> None:
     labels = Labels.of(place_id=place_ids, segment_id=segment_ids, provider_kind=kind_ids)
     piece_group = np.repeat(np.arange(num_groups), np.concatenate(pieces_per_group))
     pieces = b.add_columns("value.piece", labels.take(piece_group), 0.0, np.concatenate(widths))
-    b.add_objective("value", pieces.start + np.arange(pieces.size), -np.concatenate(slopes))
+    b.add_objective(Stage.VALUE, pieces.start + np.arange(pieces.size), -np.concatenate(slopes))
     # Cells feeding each group: same place, segment and provider kind (the last curve wins).
     kinds = sorted(set(ctx.kind_of))
     kind_code = np.searchsorted(kinds, ctx.kind_of)
@@ -71,11 +72,10 @@ def build_value_curves(ctx: BuildContext) -> None:
     cell_group = lookup[(a.cell_place * n_s + c_segment) * n_k + kind_code[c_provider]]
     fed = np.flatnonzero(cell_group >= 0)
     expr = b.selector(pieces, np.arange(pieces.size), 1.0, num_groups, piece_group) + b.selector(
-        ctx.alloc, fed, -1.0, num_groups, cell_group[fed]
+        cells.cols, fed, -1.0, num_groups, cell_group[fed]
     )
-    ctx.value_groups = labels
     ctx.rows(
-        "value.link",
+        RowFamily.VALUE.block("link"),
         labels,
         expr,
         -INF,

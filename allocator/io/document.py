@@ -22,7 +22,7 @@ from allocator.validate import (
     issues_from_validation_error,
     validate_scenario,
 )
-from allocator.validate_common import ID_FIELDS
+from allocator.validate.common import ID_FIELDS
 from models import SCHEMA_VERSION, Scenario
 
 Loc = tuple[str | int, ...]

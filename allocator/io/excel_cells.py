@@ -12,8 +12,8 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from allocator.domain.money import gbp_to_pence
 from allocator.io.excel_layout import Kind
-from allocator.money import gbp_to_pence
 
 FORMULA = "formulas are not accepted; paste values (Paste Special > Values)"
 Converted = tuple[Any, str | None]

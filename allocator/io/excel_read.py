@@ -10,7 +10,6 @@ the semantic checks, is then placed on the sheet and row it came from.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from allocator.io.excel_layout import (
     NESTED_SHEETS,
     README_SHEET,
     SCENARIO_SHEET,
-    SETTINGS,
     SHEET_BY_NAME,
     SHEET_TABLES,
     SHEETS,
@@ -30,59 +28,17 @@ from allocator.io.excel_layout import (
     Sheet,
     normalise,
 )
+from allocator.io.excel_reading import Reading, Row, column_prefix
+from allocator.io.excel_settings import read_settings
 from allocator.io.excel_zip import check_workbook_bytes
 from allocator.validate import blocking
-from allocator.validate_common import UNREADABLE, WARNING
+from allocator.validate.common import UNREADABLE, WARNING
 from models import Scenario
 
-Loc = tuple[str | int, ...]
 MAX_HEADER_COLUMNS = 200
+
+
 MAX_BLANK_RUN = 10_000
-SETTING_BY_KEY = {normalise(s.key): s for s in SETTINGS} | {normalise(s.label): s for s in SETTINGS}
-
-
-@dataclass
-class Row:
-    """One non-empty row of a sheet: converted values by column key, and cell problems."""
-
-    sheet: str
-    number: int
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Reading:
-    """What reading the workbook produced so far."""
-
-    document: dict[str, Any] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    places: dict[Loc, tuple[str, int]] = field(default_factory=dict)
-
-    def issue(
-        self, sheet: str, row: int | None, message: str, loc: Loc = (), code: str = "invalid"
-    ) -> None:
-        self.issues.append(Issue(loc=loc, message=message, sheet=sheet, row=row, code=code))
-
-    def place(
-        self, loc: Loc, row: Row, errors_at: Loc | None = None, fields: tuple[str, ...] = ()
-    ) -> None:
-        """Record that ``loc`` came from ``row``; its cell problems are located under it."""
-        self.places.setdefault(loc, (row.sheet, row.number))
-        for key, message in row.errors:
-            head = key.split(".")[0]
-            at = (*loc, *key.split(".")) if not fields or head in fields else (errors_at or loc)
-            self.issue(row.sheet, row.number, f"{_header(row.sheet, key)}{message}", at)
-
-
-def _header(sheet: str, key: str) -> str:
-    spec = SHEET_BY_NAME.get(sheet)
-    if spec is None:
-        return f"setting {key!r}: " if sheet == SCENARIO_SHEET else ""
-    for column in spec.columns:
-        if column.key == key:
-            return f"column '{column.header}': "
-    return ""
 
 
 def _nest(values: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -152,48 +108,6 @@ def _read_rows(ws: Any, sheet: Sheet, reading: Reading) -> list[Row]:
                 )
                 break
     return rows
-
-
-def _read_settings(ws: Any, reading: Reading) -> None:
-    seen: dict[str, int] = {}
-    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=3), start=2):
-        key_cell = cells[0].value if cells else None
-        label_cell = cells[1].value if len(cells) > 1 else None
-        value_cell = cells[2] if len(cells) > 2 else None
-        name = str(key_cell if key_cell not in (None, "") else label_cell or "").strip()
-        if not name:
-            if value_cell is not None and value_cell.value not in (None, ""):
-                reading.issue(SCENARIO_SHEET, number, "a value without a setting key in column A")
-            continue
-        setting = SETTING_BY_KEY.get(normalise(name))
-        if setting is None:
-            reading.issue(SCENARIO_SHEET, number, f"unknown setting {name!r}; check its spelling")
-            continue
-        if setting.key in seen:
-            reading.issue(
-                SCENARIO_SHEET,
-                number,
-                f"setting {setting.key!r} appears twice (also row {seen[setting.key]})",
-            )
-            continue
-        seen[setting.key] = number
-        reading.places.setdefault(setting.path, (SCENARIO_SHEET, number))
-        for depth in range(1, len(setting.path)):
-            reading.places.setdefault(setting.path[:depth], (SCENARIO_SHEET, number))
-        if value_cell is None:
-            continue
-        value, problem = convert(
-            setting.kind, value_cell.value, getattr(value_cell, "data_type", None), setting.choices
-        )
-        if problem:
-            reading.issue(
-                SCENARIO_SHEET, number, f"setting {setting.key!r}: {problem}", setting.path
-            )
-        if value is not None:
-            node = reading.document
-            for part in setting.path[:-1]:
-                node = node.setdefault(part, {})
-            node[setting.path[-1]] = value
 
 
 def _parents(reading: Reading, table: str, id_key: str) -> dict[str, int]:
@@ -304,10 +218,15 @@ def _orphan(reading: Reading, row: Row, key: str, parent_sheet: str, table: str)
     ident = row.values.get(key)
     what = f"{ident!r} is not on the {parent_sheet} sheet" if ident else "is blank"
     reading.issue(
-        row.sheet, row.number, f"{_header(row.sheet, key)}{what}; the row is ignored", (table,)
+        row.sheet,
+        row.number,
+        f"{column_prefix(row.sheet, key)}{what}; the row is ignored",
+        (table,),
     )
     for error_key, message in row.errors:
-        reading.issue(row.sheet, row.number, _header(row.sheet, error_key) + message, (table,))
+        reading.issue(
+            row.sheet, row.number, column_prefix(row.sheet, error_key) + message, (table,)
+        )
 
 
 def _locate(issue: Issue, reading: Reading) -> Issue:
@@ -321,7 +240,7 @@ def _locate(issue: Issue, reading: Reading) -> Issue:
         sheet, number = found
         rest = ".".join(str(part) for part in loc[length:])
         message = issue.message
-        prefix = _header(sheet, rest) if rest else ""
+        prefix = column_prefix(sheet, rest) if rest else ""
         if not prefix and rest and sheet in SHEET_BY_NAME:
             column = next(
                 (c for c in SHEET_BY_NAME[sheet].columns if c.key.startswith(rest + ".")), None
@@ -371,7 +290,7 @@ def _read_sheets(wb: Any, reading: Reading) -> None:
                 name, None, f"sheet {name!r} is not part of the template; ignored", code=WARNING
             )
     if normalise(SCENARIO_SHEET) in present:
-        _read_settings(wb[present[normalise(SCENARIO_SHEET)]], reading)
+        read_settings(wb[present[normalise(SCENARIO_SHEET)]], reading)
     else:
         reading.issue(SCENARIO_SHEET, None, "the required sheet 'Scenario' is missing")
     nested: list[tuple[str, list[Row]]] = []

@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel
 
+from allocator.domain.money import pence_to_gbp_decimal
 from allocator.errors import Issue, ScenarioInvalid
 from allocator.io.excel_layout import (
     LIST_ROWS,
@@ -39,7 +40,6 @@ from allocator.io.excel_layout import (
     Sheet,
 )
 from allocator.io.excel_readme import readme_lines
-from allocator.money import pence_to_gbp_decimal
 from models import Scenario
 
 HEADER_FONT = Font(bold=True)

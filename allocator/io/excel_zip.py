@@ -14,7 +14,7 @@ import io
 import zipfile
 
 from allocator.errors import Issue
-from allocator.validate_common import UNREADABLE
+from allocator.validate.common import UNREADABLE
 
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from allocator.errors import Issue, ScenarioInvalid
 from allocator.validate import blocking
-from allocator.validate_common import UNREADABLE
+from allocator.validate.common import UNREADABLE
 from models import Scenario
 
 __all__ = ["SUFFIXES", "UNREADABLE", "load_and_validate", "load_scenario"]

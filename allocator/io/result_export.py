@@ -1,20 +1,20 @@
-"""Write an allocation result as JSON, CSV or an Excel workbook of tidy tables.
+"""Write an allocation result as JSON, CSV tables, the board pack (xlsx) or report (pdf).
 
-`result_to_frames` gives one table per level (money in pence, with a ``_gbp`` column
-beside each ``_pence`` one). ``allocations`` is the one-table view a finance director
+`result_to_frames` gives one tidy table per level for CSV (money in pence, with a ``_gbp``
+column beside each ``_pence`` one); the workbook is the board pack (`board_pack`). ``allocations`` is the one-table view a finance director
 opens first: every provider's budget and every place's and neighbourhood's allocation
 against its fair-share target, one row each (``level`` says which).
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from allocator.errors import AllocatorError
+from allocator.errors import UnknownFormat
+from models import Scenario
 from models.results import AllocationResult
 
 ResultTable = Literal[
@@ -47,11 +47,6 @@ ALLOCATION_COLUMNS = (
     "target_pence",
     "distance_from_target",
 )
-
-
-class UnknownFormat(AllocatorError):
-    code = "unknown-format"
-    title = "Unknown output format"
 
 
 def _allocations(result: AllocationResult) -> pd.DataFrame:
@@ -91,6 +86,17 @@ def _allocations(result: AllocationResult) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=list(ALLOCATION_COLUMNS))
+
+
+def _rules_frame(result: AllocationResult) -> pd.DataFrame:
+    """Every rule line, with what relaxing it is worth in words (QALYs and £ per £1m)."""
+    from allocator.explain.finance import rate_of, rule_words
+
+    rate = rate_of(None, result)
+    frame = pd.DataFrame([r.model_dump() for r in result.rules])
+    if not frame.empty:
+        frame["in_words"] = [rule_words(r, rate) for r in result.rules]
+    return frame
 
 
 def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
@@ -145,7 +151,7 @@ def result_to_frames(result: AllocationResult) -> dict[str, pd.DataFrame]:
         "flows": pd.DataFrame([f.model_dump() for f in result.flows]),
         "schemes": pd.DataFrame([s.model_dump() for s in result.schemes]),
         "value": pd.DataFrame([v.model_dump() for v in result.value_by]),
-        "rules": pd.DataFrame([r.model_dump() for r in result.rules]),
+        "rules": _rules_frame(result),
         "stages": pd.DataFrame([s.model_dump() for s in result.stages]),
     }
     for frame in frames.values():
@@ -161,26 +167,30 @@ def table_csv(result: AllocationResult, table: str = "providers") -> bytes:
     return result_to_frames(result)[table].to_csv(index=False).encode("utf-8")
 
 
-def workbook_bytes(result: AllocationResult) -> bytes:
-    """Every table as a sheet of one ``.xlsx`` workbook, in memory."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in result_to_frames(result).items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-    return buffer.getvalue()
+def workbook_bytes(result: AllocationResult, scenario: Scenario | None = None) -> bytes:
+    """The result workbook, in memory: the board pack (`board_pack`). The scenario, when
+    given, supplies the reference rate that prices the shadow prices in £."""
+    from allocator.io.board_pack import board_pack_bytes
+
+    return board_pack_bytes(result, scenario)
 
 
-def write_result(result: AllocationResult, path: Path) -> None:
-    """``.json``: the full result; ``.csv``: the providers table; ``.xlsx``: every table, a sheet each."""
+def write_result(result: AllocationResult, path: Path, scenario: Scenario | None = None) -> None:
+    """``.json``: the full result; ``.csv``: the providers table; ``.xlsx``: the board pack;
+    ``.pdf``: the board report."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         path.write_text(result.model_dump_json(indent=2) + "\n")
     elif suffix == ".csv":
         path.write_bytes(table_csv(result, "providers"))
     elif suffix == ".xlsx":
-        path.write_bytes(workbook_bytes(result))
+        path.write_bytes(workbook_bytes(result, scenario))
+    elif suffix == ".pdf":
+        from allocator.report.board import board_report_bytes
+
+        path.write_bytes(board_report_bytes(result, scenario))
     else:
-        raise UnknownFormat(f"cannot write {path.name}: use .json, .csv or .xlsx")
+        raise UnknownFormat(f"cannot write {path.name}: use .json, .csv, .xlsx or .pdf")
 
 
 def write_result_tables(result: AllocationResult, folder: Path) -> list[Path]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.io.result_export import UnknownFormat
+from allocator.errors import UnknownFormat
 from allocator.riskshare.report import Histogram, LossStats, RiskReport
 
 SHEETS = ("summary", "providers", "pool", "pooled_budgets", "partners", "histograms", "notes")

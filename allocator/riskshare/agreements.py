@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.riskshare.rounding import CHUNK_ELEMENTS, SHARE_SCALE, share_to_ppb
+from allocator.riskshare.scaling import CHUNK_ELEMENTS, SHARE_SCALE, share_to_ppb
 from allocator.types import IntArray, NumArray
 from models.enums import RiskShareProfile
 from models.risk import RiskShareAgreement, VarianceBand

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.domain.pot import scenario_reserve_pence
 from allocator.errors import IssueList
 from allocator.riskshare.agreements import PROVIDER_BEARS_ALL, compile_agreements, share_variance
 from allocator.riskshare.histogram import histogram
@@ -24,11 +25,9 @@ from allocator.riskshare.inputs import (
     ReportInputs,
     pooled_partners,
     report_inputs,
-    reserve_pence,
     result_budgets,
 )
 from allocator.riskshare.measures import TailMeasures, pool_call, reserve_measures, tail_measures
-from allocator.riskshare.payments import VolumeRisk, volume_terms
 from allocator.riskshare.pooled import partner_contributions, pooled_shares
 from allocator.riskshare.report import (
     LossStats,
@@ -39,8 +38,9 @@ from allocator.riskshare.report import (
     ReserveRisk,
     RiskReport,
 )
-from allocator.riskshare.rounding import scale_signed
+from allocator.riskshare.scaling import scale_signed
 from allocator.riskshare.simulate import simulate_outturn
+from allocator.riskshare.volume import VolumeRisk, volume_terms
 from allocator.types import FloatArray, IntArray
 from models.results import AllocationResult
 from models.scenario import Scenario
@@ -147,7 +147,7 @@ def _pool_risk(
     confidence: float,
     bins: int,
 ) -> PoolRisk:
-    reserve = reserve_measures(call, reserve_pence(scenario), confidence)
+    reserve = reserve_measures(call, scenario_reserve_pence(scenario), confidence)
     return PoolRisk(
         breakeven=scenario.outturn.breakeven,
         call=_stats(tail_measures(call, level)),

@@ -54,10 +54,6 @@ class Curve:
     def is_convex(self) -> bool:
         return bool(np.all(self.kinks >= 0.0))
 
-    @property
-    def is_linear(self) -> bool:
-        return self.breaks.size == 0
-
     def __call__(self, r: NumArray | float) -> FloatArray:
         x = np.asarray(r, dtype=np.float64)
         out: FloatArray = self.slopes[0] * x

@@ -29,10 +29,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.errors import AllocatorError, Issue
+from allocator.domain.money import pence_to_gbp_str
+from allocator.domain.pot import scenario_reserve_pence
+from allocator.errors import DesignUnavailable, Issue
+from allocator.formulation.context import PENCE_PER_UNIT
 from allocator.riskshare.agreements import compile_agreements, share_variance
 from allocator.riskshare.assess import volume_payment
-from allocator.riskshare.inputs import report_inputs, reserve_pence
+from allocator.riskshare.inputs import report_inputs
 from allocator.riskshare.measures import conditional_value_at_risk, tail_draws
 from allocator.riskshare.simulate import simulate_outturn
 from allocator.types import FloatArray, IntArray
@@ -42,12 +45,6 @@ from models.scenario import Scenario
 DEFAULT_EDGES = (0.01, 0.03)
 """Band edges as shares of the budget, on each side: bands 0–1%, 1–3% and beyond 3%."""
 SHARE_DECIMALS = 6
-SCALE = 100_000.0  # the LP counts money in £ thousands
-
-
-class DesignUnavailable(AllocatorError):
-    code = "design-unavailable"
-    title = "Cannot design an agreement"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +146,7 @@ class _Program:
         from scipy.optimize import linprog
 
         n, m = self.over.shape[0], self.bands
-        shares = np.hstack([self.over, -self.under]) / SCALE  # L = shares @ [s, q]
+        shares = np.hstack([self.over, -self.under]) / PENCE_PER_UNIT  # L = shares @ [s, q]
         tail = tail_draws(n, self.level)
         ones = sp.eye_array(n, format="csr")
         column = sp.csr_array(np.ones((n, 1)))
@@ -163,19 +160,21 @@ class _Program:
             ],
             format="csr",
         )
-        b_ub = np.concatenate([np.zeros(n), -self.total / SCALE])
+        b_ub = np.concatenate([np.zeros(n), -self.total / PENCE_PER_UNIT])
         cvar1 = np.concatenate([np.zeros(m), [1.0], np.full(n, 1.0 / tail), [0.0], np.zeros(n)])
         cvar2 = np.concatenate([np.zeros(m), [0.0], np.zeros(n), [1.0], np.full(n, 1.0 / tail)])
         rows, bounds_ub = [], []
         for row, limit in ((cvar1, provider_limit), (cvar2, pool_limit)):
             if limit is not None:
                 rows.append(row)
-                bounds_ub.append(limit / SCALE)
+                bounds_ub.append(limit / PENCE_PER_UNIT)
         if rows:
             a_ub = sp.vstack([a_ub, sp.csr_array(np.array(rows))], format="csr")
             b_ub = np.concatenate([b_ub, bounds_ub])
         if objective == "transfer":
-            means = np.concatenate([self.over.mean(axis=0), self.under.mean(axis=0)]) / SCALE
+            means = (
+                np.concatenate([self.over.mean(axis=0), self.under.mean(axis=0)]) / PENCE_PER_UNIT
+            )
             # Least transfer: the provider keeps as much of its own variance as it can; a
             # band no draw reaches goes the same way (the tiny tie-break).
             c = np.concatenate([-(means + 1e-9), np.zeros(2 * n + 2)])
@@ -185,7 +184,7 @@ class _Program:
         found = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
         if found.status != 0:
             return None
-        return np.asarray(found.x, dtype=np.float64), float(found.fun) * SCALE
+        return np.asarray(found.x, dtype=np.float64), float(found.fun) * PENCE_PER_UNIT
 
 
 def _cvar(losses: IntArray, level: float) -> int:
@@ -260,7 +259,7 @@ def design_agreement(
             f"provider {provider_id!r} has no risk appetite: give the provider's CVaR limit",
             [Issue(("providers", provider_id, "risk_appetite_pence"), "no risk appetite")],
         )
-    pool_limit = reserve_pence(scenario) if pool_limit_pence is None else pool_limit_pence
+    pool_limit = scenario_reserve_pence(scenario) if pool_limit_pence is None else pool_limit_pence
     if any(b <= a for a, b in zip([0.0, *edges_share], edges_share, strict=False)):
         raise DesignUnavailable("band edges must be positive and rising, e.g. 1% then 3%")
     edges = [round(budget_pence * e) for e in edges_share]
@@ -347,8 +346,8 @@ def _measured(
         base,
         feasible=True,
         message=(
-            f"Shares found: the provider's CVaR stays within {base.provider_limit_pence / 100:,.2f} "
-            f"and the pool's within {base.pool_limit_pence / 100:,.2f} (£, at {base.level:.0%})."
+            f"Shares found: the provider's CVaR stays within {pence_to_gbp_str(base.provider_limit_pence)} "
+            f"and the pool's within {pence_to_gbp_str(base.pool_limit_pence)} (at {base.level:.0%})."
         ),
         agreement=agreement,
         bands=bands,
@@ -372,8 +371,8 @@ def _infeasible(base: AgreementDesign, program: _Program) -> AgreementDesign:
             base,
             message=(
                 f"The pool's limit cannot be met by any agreement: the lowest CVaR of the pool's "
-                f"part is £{lowest_pool_alone / 100:,.2f} (its volume payments under the payment "
-                f"mechanism and the bands' reach), above the limit of £{pool / 100:,.2f}."
+                f"part is {pence_to_gbp_str(lowest_pool_alone)} (its volume payments under the payment "
+                f"mechanism and the bands' reach), above the limit of {pence_to_gbp_str(round(pool))}."
             ),
             lowest_pool_cvar_pence=lowest_pool_alone,
         )
@@ -382,16 +381,16 @@ def _infeasible(base: AgreementDesign, program: _Program) -> AgreementDesign:
     lowest_own = None if provider_best is None else math.ceil(provider_best[1] - 1e-6)
     lowest_pool = None if pool_best is None else math.ceil(pool_best[1] - 1e-6)
     parts = [
-        f"The provider's limit of £{own / 100:,.2f} cannot be met while the pool's "
-        f"(£{pool / 100:,.2f}) holds"
+        f"The provider's limit of {pence_to_gbp_str(round(own))} cannot be met while the pool's "
+        f"({pence_to_gbp_str(round(pool))}) holds"
     ]
     if lowest_own is not None:
         parts.append(
-            f"the lowest provider CVaR with the pool within its limit is £{lowest_own / 100:,.2f}"
+            f"the lowest provider CVaR with the pool within its limit is {pence_to_gbp_str(lowest_own)}"
         )
     if lowest_pool is not None:
         parts.append(
-            f"the lowest pool CVaR with the provider within its limit is £{lowest_pool / 100:,.2f}"
+            f"the lowest pool CVaR with the provider within its limit is {pence_to_gbp_str(lowest_pool)}"
         )
     return replace(
         base,

@@ -7,16 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from allocator.errors import AllocatorError
+from allocator.domain.money import pence_to_gbp_short
+from allocator.errors import PlotUnavailable
 from allocator.riskshare.report import Histogram
 from allocator.types import NumArray
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
-
-
-class PlotUnavailable(AllocatorError):
-    code = "plot-unavailable"
-    title = "Plotting needs matplotlib"
 
 
 def histogram(values_pence: NumArray, bins: int = 30) -> Histogram:
@@ -53,24 +49,13 @@ def coarsen(hist: Histogram, bins: int) -> Histogram:
     )
 
 
-def _gbp(pence: int) -> str:
-    """Short pounds: ``-£1.2m``, ``£350.0k``, ``£12``, ``7p``."""
-    sign, pounds = ("-" if pence < 0 else ""), abs(pence) / 100
-    if abs(pence) < 100:
-        return f"{sign}{abs(pence)}p"
-    for size, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if pounds >= size:
-            return f"{sign}£{pounds / size:,.1f}{unit}"
-    return f"{sign}£{pounds:,.0f}"
-
-
 def histogram_lines(hist: Histogram, width: int = 40) -> list[str]:
     """One line per bin: its lower edge in £, a bar of unicode eighth-blocks, its count."""
     peak = max(hist.counts, default=0)
     edges = hist.bin_edges_pence
     # An edge within a hundredth of a bin of zero is zero to the eye: "0p", not "8p".
     near_zero = (edges[1] - edges[0]) / 100 if len(edges) > 1 else 0
-    labels = [_gbp(0 if abs(edge) < near_zero else edge) for edge in edges[:-1]]
+    labels = [pence_to_gbp_short(0 if abs(edge) < near_zero else edge) for edge in edges[:-1]]
     pad = max((len(label) for label in labels), default=0)
     lines = []
     for label, count in zip(labels, hist.counts, strict=True):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
@@ -33,23 +32,6 @@ class ReportInputs:
     budgets_pence: IntArray
     mix: FloatArray
     segment_ids: list[str]
-
-
-def reserve_pence(scenario: Scenario) -> int:
-    """The contingency reserve: its amount, or its share of pooled money (half up).
-
-    Pooled money is every funder's amount less what it passes through.
-    """
-    reserve = scenario.reserve
-    if reserve.amount_pence is not None:
-        return reserve.amount_pence
-    if reserve.share is None:
-        return 0
-    pooled = sum(
-        f.amount_pence - sum(p.amount_pence for p in f.pass_through) for f in scenario.funders
-    )
-    exact = Decimal(repr(reserve.share)) * pooled
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def pooled_partners(agreement: RiskShareAgreement, scenario: Scenario) -> list[PooledPartner]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from allocator.riskshare.rounding import CHUNK_ELEMENTS
+from allocator.riskshare.scaling import CHUNK_ELEMENTS
 from allocator.types import BoolArray, FloatArray, IntArray, NumArray
 from models.enums import BreakevenLevel
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.riskshare.rounding import apportion
+from allocator.riskshare.scaling import apportion
 from allocator.types import IntArray, NumArray
 from models.risk import PooledPartner
 

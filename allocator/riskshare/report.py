@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from allocator.riskshare.payments import VolumeRisk
+from allocator.riskshare.volume import VolumeRisk
 from models.enums import BreakevenLevel, PaymentKind
 
 

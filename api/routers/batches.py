@@ -17,11 +17,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from allocator.backends.base import SolverUnavailable
 from allocator.backends.registry import available_backends
 from allocator.batch import BatchSpec, Run, RunRecord, build_tables, expand_runs
 from allocator.batch.spec import spec_items
-from allocator.errors import Issue, LimitExceeded, PermissionDenied, ScenarioInvalid
+from allocator.errors import (
+    Issue,
+    LimitExceeded,
+    PermissionDenied,
+    ScenarioInvalid,
+    SolverUnavailable,
+)
 from allocator.validate import blocking, validate_scenario
 from api.deps import (
     DatabaseDep,

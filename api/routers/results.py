@@ -12,12 +12,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from allocator.io.risk_export import report_tidy
 from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
+from allocator.report.board import board_report_bytes
 from allocator.riskshare import result_risk_report
 from api import risk
 from api.deps import Approver, DatabaseDep, Reader, RequestIdDep, RunnerDep, SessionDep, SettingsDep
@@ -30,7 +32,9 @@ from api.schemas import (
     ResultPublic,
     ResultRisk,
 )
+from api.security import Principal
 from api.storage import repository
+from api.storage.tables import ResultRow
 from api.views import (
     allocation,
     approval_public,
@@ -76,19 +80,57 @@ def export_result(
     table: Annotated[ResultTable, Query(description="CSV only: which table.")] = "allocations",
 ) -> Response:
     """CSV: one tidy table (default ``allocations``: provider budgets and place and
-    neighbourhood allocations against target). Excel: every table, a sheet each."""
+    neighbourhood allocations against target). Excel: the board pack (summary,
+    reconciliation certificate, bridge, notes, then the detail tables)."""
     row = repository.get_result(session, principal=principal, result_id=result_id)
     result = allocation(row)
     stem = f"{result.scenario_id}-result-{row.id}"
     if format == "json":
         body, media_type, name = row.document.encode("utf-8"), "application/json", f"{stem}.json"
     elif format == "xlsx":
-        body, media_type, name = workbook_bytes(result), XLSX, f"{stem}.xlsx"
+        scenario = _scenario_of(session, principal, row)
+        body, media_type, name = workbook_bytes(result, scenario), XLSX, f"{stem}.xlsx"
     else:
         body, media_type, name = table_csv(result, table), "text/csv", f"{stem}-{table}.csv"
     return Response(
         body,
         media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _scenario_of(session: Session, principal: Principal, row: ResultRow) -> Scenario:
+    version = repository.get_version(
+        session, principal=principal, scenario_pk=row.scenario_pk, version=row.version
+    )
+    return Scenario.model_validate_json(version.document)
+
+
+@router.get(
+    "/{result_id}/report.pdf",
+    summary="The board report of a result (PDF)",
+    response_class=Response,
+    responses={200: {"description": "The PDF", "content": {"application/pdf": {}}}},
+)
+async def get_report_pdf(
+    result_id: str, database: DatabaseDep, runner: RunnerDep, principal: Reader
+) -> Response:
+    """Summary, charts (distance from target, budgets against baseline, flows, the pool's
+    risk with the reserve marked), binding rules in words and the reconciliation
+    certificate; the scenario hash and software version on every page."""
+
+    def load() -> tuple[AllocationResult, Scenario]:
+        with database.transaction(write=False) as session:
+            row = repository.get_result(session, principal=principal, result_id=result_id)
+            return allocation(row), _scenario_of(session, principal, row)
+
+    result, scenario = await run_in_threadpool(load)
+    async with runner.compute_slots:
+        body = await run_in_threadpool(board_report_bytes, result, scenario)
+    name = f"{result.scenario_id}-report-{result_id}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -99,7 +141,7 @@ def get_explanation(result_id: str, session: SessionDep, principal: Reader) -> R
     what £1 more from each funder is worth, and the stages of the objective. For an
     infeasible scenario: which rules conflict and the least change that makes it feasible."""
     row = repository.get_result(session, principal=principal, result_id=result_id)
-    return explanation_public(row, allocation(row))
+    return explanation_public(row, allocation(row), _scenario_of(session, principal, row))
 
 
 @router.get(

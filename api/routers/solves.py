@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from allocator.backends.base import SolverUnavailable
 from allocator.backends.registry import available_backends
+from allocator.errors import SolverUnavailable
 from api.deps import DatabaseDep, Planner, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import InvalidRequest, problem_responses
 from api.schemas import JobPublic, SolveOutcome, SolveRequest

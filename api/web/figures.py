@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from allocator.testing import reconciliation_problems
+from allocator.publish.recheck import reconciliation_problems
 from api.web.charts import Link, Node, sankey, signed_bars, waterfall
 from models import Scenario
 from models.comparison import Comparison

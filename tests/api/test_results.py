@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from allocator.io.result_export import TABLES
+from allocator.io.board_verify import verify_board_pack
 from api.security import Role
 from tests.api.helpers import API, Headers, assert_problem, solved_result, submit, tiny_for
 
@@ -55,11 +55,28 @@ def test_xlsx_and_json_export(client: TestClient, admin: Headers) -> None:
     xlsx = client.get(f"{API}/results/{result_id}/export", params={"format": "xlsx"}, headers=admin)
     assert xlsx.status_code == 200
     workbook = load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    assert workbook.sheetnames == list(TABLES)
+    assert workbook.sheetnames[:4] == ["Summary", "Reconciliation", "Bridge", "Notes"]
+    assert verify_board_pack(xlsx.content) == []
     as_json = client.get(
         f"{API}/results/{result_id}/export", params={"format": "json"}, headers=admin
     )
     assert as_json.json()["scenario_hash"]
+
+
+def test_report_pdf(client: TestClient, admin: Headers) -> None:
+    result_id = solved_result(client, admin, submit(client, admin))
+    pdf = client.get(f"{API}/results/{result_id}/report.pdf", headers=admin)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and b"Board report" in pdf.content
+    assert_problem(client.get(f"{API}/results/nope/report.pdf", headers=admin), 404)
+
+
+def test_explanation_in_finance_words(client: TestClient, admin: Headers) -> None:
+    result_id = solved_result(client, admin, submit(client, admin))
+    body = client.get(f"{API}/results/{result_id}/explanation", headers=admin).json()
+    assert body["reference_rate"].startswith("Reference rate: £12,000 per QALY")
+    assert body["in_words"] and any("£1m more" in line for line in body["in_words"])
+    assert all("e-0" not in line for line in body["in_words"])
 
 
 def test_approval_is_the_plan_of_record(

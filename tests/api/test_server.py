@@ -15,9 +15,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli import app as cli
 from api.security import authenticate
 from api.storage.db import Database
+from cli.app import app as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -80,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         [
             sys.executable,
             "-m",
-            "allocator.cli",
+            "cli.app",
             "keys",
             "create",
             "--role",
@@ -102,7 +102,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         [
             sys.executable,
             "-m",
-            "allocator.cli",
+            "cli.app",
             "serve",
             "--port",
             str(port),

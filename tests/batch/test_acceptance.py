@@ -24,8 +24,8 @@ from allocator.batch import BatchSpec, apply_changes, expand_runs, resolve_base,
 from allocator.batch.multiyear import plan_years
 from allocator.batch.tables import read_table
 from allocator.io.load import load_scenario
-from allocator.solve import solve_scenario
-from allocator.testing import reconciliation_problems, rule_problems
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import reconciliation_problems, rule_problems
 from tests.batch.conftest import REALISTIC, REALISTIC_200, Allocation, allocations
 from tests.conftest import ROOT
 
@@ -118,7 +118,7 @@ def test_killed_batch_resumes_and_equals_an_uninterrupted_run(
     one_at_a_time: tuple[Path, dict[str, Allocation]], tmp_path: Path
 ) -> None:
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "allocator.cli", "batch", str(REALISTIC_200)]
+    command = [sys.executable, "-m", "cli.app", "batch", str(REALISTIC_200)]
     command += ["--workers", "2", "--out", str(out), "--no-excel"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from allocator.cli import app
+from cli.app import app
 from tests.batch.conftest import REALISTIC, TINY
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from allocator.batch.multiyear import (
     plan_years,
     roll_forward,
 )
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
 from models import Scenario
 from models.providers import ActivityPayment, BlendedPayment, BlockPayment
 from tests.batch.conftest import REALISTIC

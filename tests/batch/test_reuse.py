@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from allocator.backends.base import SolveOptions
+from allocator.backends.interface import SolveOptions
 from allocator.batch import RunStore, apply_changes, expand_runs, resolve_base, run_batch
 from allocator.batch.reuse import ExactSolver, WarmSolver
 from allocator.formulation.formulate import formulate
-from allocator.objectives import solve_sequence
-from allocator.solve import solve_scenario
-from allocator.testing import reconciliation_problems, rule_problems
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import reconciliation_problems, rule_problems
+from allocator.stages.sequence import solve_sequence
 from models.results import AllocationResult
 from tests.batch.conftest import allocations, tiny_spec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.backends.base import Backend, RawSolution
+from allocator.backends.interface import Backend, RawSolution
 from allocator.backends.registry import available_backends, get_backend
 from allocator.formulation.program import LinearProgram, Sense
 

@@ -1,6 +1,6 @@
 """Canonical programs with hand-derived optima and duals, shared by the conformance tests.
 
-Dual convention (see `allocator.backends.base`): ``y[i] = d(objective)/d(active bound of row i)``
+Dual convention (see `allocator.backends.interface`): ``y[i] = d(objective)/d(active bound of row i)``
 and ``z[j]`` the same for column j, in the program's own sense, so ``c = A.T @ y + z``.
 Every LP here is non-degenerate (each basic variable strictly inside its bounds, every
 non-basic one with a non-zero reduced cost), so its duals are unique and every backend

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.backends.base import SolveOptions, TerminationReason, changed_row_bounds
-from allocator.backends.highs import HighsBackend, HighsBasisData, HighsSession, ranging
+from allocator.backends.highs import HighsBackend
+from allocator.backends.highs_native import HighsBasisData
+from allocator.backends.highs_session import HighsSession, ranging
+from allocator.backends.interface import SolveOptions, TerminationReason, changed_row_bounds
 from allocator.backends.registry import get_backend
 from tests.conformance.conftest import TOL
 from tests.conformance.problems import INFEASIBLE_LP, LPS, MIPS, multi_knapsack, random_lp

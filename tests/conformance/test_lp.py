@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.backends.base import (
+from allocator.backends.interface import (
     Backend,
     SolveOptions,
     TerminationReason,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.backends.base import Backend, SolveOptions, TerminationReason
+from allocator.backends.interface import Backend, SolveOptions, TerminationReason
 from tests.conformance.conftest import TOL
 from tests.conformance.problems import MIPS
 

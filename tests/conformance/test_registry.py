@@ -8,13 +8,15 @@ import sys
 import pytest
 
 from allocator.backends import highs as highs_module
-from allocator.backends.base import Capability, SolveOptions, SolverUnavailable, TerminationReason
+from allocator.backends import highs_native
+from allocator.backends.interface import Capability, SolveOptions, TerminationReason
 from allocator.backends.registry import (
     DEFAULT_BACKEND,
     available_backends,
     get_backend,
     known_backends,
 )
+from allocator.errors import SolverUnavailable
 from tests.conformance.problems import LPS
 
 
@@ -39,7 +41,8 @@ def test_unknown_backend_lists_the_available_ones() -> None:
 
 
 def test_missing_backend_is_reported_with_alternatives(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(highs_module, "_available", lambda: False)
+    monkeypatch.setattr(highs_module, "highs_available", lambda: False)
+    monkeypatch.setattr(highs_native, "highs_available", lambda: False)
     assert "highs" not in available_backends()
     with pytest.raises(SolverUnavailable, match=r"not installed.*available now: ortools, pulp"):
         get_backend("highs")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from allocator.backends.base import (
+from allocator.backends.interface import (
     Backend,
     RawSolution,
     RebuildSession,

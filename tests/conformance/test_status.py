@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from allocator.backends.base import Backend, SolveOptions, TerminationReason
+from allocator.backends.interface import Backend, SolveOptions, TerminationReason
 from allocator.backends.registry import get_backend
 from allocator.formulation.program import LinearProgram
 from tests.conformance.problems import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from allocator.backends.registry import available_backends
-from allocator.generate import GeneratorConfig, generate_scenario
-from allocator.solve import solve_scenario
-from allocator.testing import reconciliation_problems, rule_problems
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import reconciliation_problems, rule_problems
+from allocator.synth.generator import GeneratorConfig, generate_scenario
 from models import Scenario
 from tests.conftest import DATA, load
 

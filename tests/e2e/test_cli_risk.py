@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli import app
 from allocator.io.risk_export import SHEETS, TIDY_COLUMNS
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
+from cli.app import app
 from models import RiskShareAgreement, Scenario
 from tests.conftest import DATA
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from allocator.cli import app
+from cli.app import app
 from tests.conftest import DATA
 from tests.explain.planted import floors_above_pot
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allocator.explain.compare import compare_results, diff_inputs
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
 from models import Scenario
 
 

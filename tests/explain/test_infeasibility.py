@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from allocator.explain.relax import apply_relaxations
-from allocator.solve import solve_scenario
-from allocator.testing import assert_reconciles
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import assert_reconciles
 from models import Scenario
 from tests.explain.planted import PLANTED
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from allocator.explain.shadow import with_funder_increase
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
 from models import Scenario
 from models.results import AllocationResult
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from allocator.generate import GeneratorConfig, generate_scenario
-from allocator.solve import solve_scenario
-from allocator.testing import assert_reconciles
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import assert_reconciles
+from allocator.synth.generator import GeneratorConfig, generate_scenario
 from models import Scenario
 from models.results import AllocationResult
 from tests.conftest import DATA, load

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from allocator.solve import solve_scenario
-from allocator.testing import assert_reconciles
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import assert_reconciles
 from models import Scenario
 from models.results import AllocationResult
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from allocator.solve import solve_scenario
-from allocator.testing import reconciliation_problems, rule_problems
+from allocator.pipeline import solve_scenario
+from allocator.publish.recheck import reconciliation_problems, rule_problems
 from models import Scenario
 from tests.strategies import feasible_scenarios
 

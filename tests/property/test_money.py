@@ -7,12 +7,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator.money import (
-    gbp_to_pence,
-    largest_remainder,
-    largest_remainder_by_group,
-    pence_to_gbp_decimal,
-)
+from allocator.domain.money import gbp_to_pence, pence_to_gbp_decimal
+from allocator.domain.rounding import largest_remainder, largest_remainder_by_group
 
 weights = st.lists(
     st.one_of(

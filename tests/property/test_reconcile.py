@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from allocator.reconcile import controlled_round, round_grouped, round_to_total
+from allocator.domain.rounding import controlled_round, round_grouped, round_to_total
 
 
 @st.composite

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allocator.riskshare.agreements import compile_agreements, provider_share, share_variance
-from allocator.riskshare.payments import pool_volume_pence, volume_terms
 from allocator.riskshare.pooled import pooled_shares
-from allocator.riskshare.rounding import share_to_ppb
+from allocator.riskshare.scaling import share_to_ppb
+from allocator.riskshare.volume import pool_volume_pence, volume_terms
 from models.providers import ActivityPayment, BlendedPayment, Payment
 from models.risk import RiskShareAgreement, VarianceBand
 

@@ -14,9 +14,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from allocator.arrays import ScenarioArrays
-from allocator.pool import pot_breakdown
-from allocator.targets import LevelTargets, compute_targets
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.pot import pot_breakdown
+from allocator.domain.targets import LevelTargets, compute_targets
 from models import Scenario
 
 

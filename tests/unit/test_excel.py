@@ -17,7 +17,7 @@ from allocator.io.excel import read_workbook, read_workbook_bytes, write_templat
 from allocator.io.excel_layout import LIST_ROWS, SHEETS, Kind
 from allocator.io.excel_zip import check_workbook_bytes
 from allocator.validate import WARNING, blocking
-from allocator.validate_common import UNREADABLE
+from allocator.validate.common import UNREADABLE
 from models import PooledPartner, Scenario
 from tests.conftest import DATA
 from tests.unit.conftest import TINY_DOCUMENT

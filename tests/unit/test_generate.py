@@ -10,15 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from allocator.arrays import ScenarioArrays
-from allocator.generate import (
-    SIZES,
-    GeneratorConfig,
-    generate_scenario,
-    realistic_scenario,
-)
-from allocator.pool import pot_breakdown
-from allocator.targets import compute_targets
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.pot import pot_breakdown
+from allocator.domain.targets import compute_targets
+from allocator.synth.generator import SIZES, GeneratorConfig, generate_scenario
+from allocator.synth.realistic import realistic_scenario
 from models import PaceForm, PaymentKind, Scenario, UnitLevel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,8 +261,8 @@ def test_custom_counts(config: GeneratorConfig) -> None:
 
 
 def test_written_json_round_trips(tmp_path: Path) -> None:
-    from allocator.commands.generate import write_scenario
     from allocator.io.load import load_scenario
+    from cli.generate import write_scenario
 
     s = generate_scenario("system", 2)
     path = tmp_path / "s.json"

@@ -10,20 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-import allocator.money
-import allocator.pool
-from allocator.money import (
-    gbp_to_pence,
-    largest_remainder,
-    largest_remainder_by_group,
-    pence_to_gbp_decimal,
-    pence_to_gbp_str,
-)
-from allocator.pool import pot_breakdown
+import allocator.domain.money
+import allocator.domain.pot
+from allocator.domain.money import gbp_to_pence, pence_to_gbp_decimal, pence_to_gbp_str
+from allocator.domain.pot import pot_breakdown
+from allocator.domain.rounding import largest_remainder, largest_remainder_by_group
 from models import Scenario
 
 
-@pytest.mark.parametrize("module", [allocator.money, allocator.pool])
+@pytest.mark.parametrize("module", [allocator.domain.money, allocator.domain.pot])
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocator.arrays import ScenarioArrays
-from allocator.nhse import REFERENCE_DIR, YEARS, import_nhse, parse_year
-from allocator.targets import Targets, compute_targets
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.targets import Targets, compute_targets
+from allocator.synth.nhse import REFERENCE_DIR, YEARS, import_nhse, parse_year
 from models import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from allocator.arrays import ScenarioArrays
-from allocator.cli import app
-from allocator.targets import compute_targets
+from allocator.domain.arrays import ScenarioArrays
+from allocator.domain.targets import compute_targets
+from cli.app import app
 from models import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_generate_and_import_commands_write_loadable_scenarios(tmp_path: Path) -
 def test_targets_table_with_an_allocation(tiny: Scenario) -> None:
     from rich.console import Console
 
-    from allocator.commands.targets import level_table
+    from cli.targets import level_table
 
     places = compute_targets(ScenarioArrays.from_scenario(tiny)).places
     table = level_table(

@@ -11,7 +11,6 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from allocator.cli import app
 from allocator.errors import Issue, ScenarioInvalid
 from allocator.io.document import parse_document
 from allocator.io.load import UNREADABLE, load_and_validate, load_scenario
@@ -22,6 +21,7 @@ from allocator.validate import (
     validate_scenario,
     warnings,
 )
+from cli.app import app
 from models import Provider, Scenario
 from tests.conftest import DATA
 from tests.unit.conftest import find

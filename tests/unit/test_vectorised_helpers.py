@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import allocator.arrays
+import allocator.domain.arrays
 import allocator.formulation.index
-from allocator.arrays import items_of_groups
+from allocator.domain.arrays import items_of_groups
+from allocator.domain.value_curves import curve_values
 from allocator.formulation.index import BlockIndex, Labels
-from allocator.value import curve_values
 from models import ValueCurve
 
 
-@pytest.mark.parametrize("module", [allocator.arrays, allocator.formulation.index])
+@pytest.mark.parametrize("module", [allocator.domain.arrays, allocator.formulation.index])
 def test_doctests(module: Any) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from allocator.solve import solve_scenario
+from allocator.pipeline import solve_scenario
 from api.web.figures import gbp, gbp_m, percent, reconciliation, sankey_chart
 from models.results import AllocationResult
 from tests.web.workbooks import realistic

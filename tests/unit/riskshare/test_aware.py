@@ -11,12 +11,12 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from allocator.formulation.formulate import formulate
+from allocator.pipeline import solve_scenario
+from allocator.riskaware.aware import RiskLimits, solve_risk_aware
+from allocator.riskaware.cvar_rows import CvarRows
+from allocator.riskaware.limits import cvar_limits, draw_sample
 from allocator.riskshare import risk_report
-from allocator.riskshare.aware import RiskLimits
-from allocator.riskshare.cvar_rows import CvarRows
 from allocator.riskshare.inputs import result_budgets
-from allocator.riskshare.limits import cvar_limits, draw_sample
-from allocator.solve import solve_scenario
 from models import RiskLimitScope, Scenario
 from models.results import AllocationResult
 from tests.conftest import DATA, load
@@ -46,9 +46,7 @@ def tightened() -> tuple[Scenario, AllocationResult]:
     plain = solve_scenario(REALISTIC, explain=False)
     cvar = _plain_cvar(REALISTIC, plain)
     scenario = _with(REALISTIC, {pid: cvar[pid] * 9 // 10 for pid in TIGHTENED})
-    aware = solve_scenario(
-        scenario, explain=False, risk_limits=RiskLimits(scope=RiskLimitScope.PROVIDERS)
-    )
+    aware = solve_risk_aware(scenario, RiskLimits(scope=RiskLimitScope.PROVIDERS), explain=False)
     return scenario, aware
 
 
@@ -97,10 +95,8 @@ def test_the_pool_limit_holds_out_of_sample() -> None:
     for override in calmer["segment_overrides"]:
         override["sd_share"] /= 4
     scenario = _with(REALISTIC, {}, outturn=calmer)
-    aware = solve_scenario(
-        scenario,
-        explain=False,
-        risk_limits=RiskLimits(scope=RiskLimitScope.POOL, refinements=1),
+    aware = solve_risk_aware(
+        scenario, RiskLimits(scope=RiskLimitScope.POOL, refinements=1), explain=False
     )
     report = aware.risk_limits
     assert aware.feasible and report is not None
@@ -112,7 +108,7 @@ def test_the_pool_limit_holds_out_of_sample() -> None:
 
 def test_limits_that_cannot_hold_are_an_infeasible_answer_naming_them(tiny: Scenario) -> None:
     scenario = _with(tiny, dict.fromkeys(("G1", "G2", "C"), 0))
-    result = solve_scenario(scenario, risk_limits=RiskLimits(scope=RiskLimitScope.PROVIDERS))
+    result = solve_risk_aware(scenario, RiskLimits(scope=RiskLimitScope.PROVIDERS))
     assert not result.feasible and result.status == "infeasible"
     assert result.infeasibility is not None
     assert any(rule.startswith("CVaR limit, ") for rule in result.infeasibility.conflicting_rules)
@@ -186,7 +182,7 @@ def test_every_limit_holds_on_its_own_sample_whatever_the_agreement(
     cvar = _plain_cvar(base, solve_scenario(base, explain=False))
     scenario = _with(base, {provider: int(cvar[provider] * factor)})
     options = RiskLimits(scope=scope, draws=200, check_draws=1_000, refinements=1, safety_se=0.0)
-    result = solve_scenario(scenario, explain=False, risk_limits=options)
+    result = solve_risk_aware(scenario, options, explain=False)
     report = result.risk_limits
     assert report is not None
     event("feasible" if result.feasible else "infeasible")  # both happen: a loss cap near the
@@ -198,7 +194,7 @@ def test_every_limit_holds_on_its_own_sample_whatever_the_agreement(
 
 
 def test_without_appetites_there_is_nothing_to_limit(tiny: Scenario) -> None:
-    result = solve_scenario(tiny, risk_limits=RiskLimits(scope=RiskLimitScope.PROVIDERS))
+    result = solve_risk_aware(tiny, RiskLimits(scope=RiskLimitScope.PROVIDERS))
     plain = solve_scenario(tiny)
     assert result.risk_limits is not None and result.risk_limits.limits == []
     assert any("no risk appetite" in note for note in result.notes)

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from allocator.errors import DesignUnavailable
 from allocator.riskshare import risk_report
-from allocator.riskshare.design import DesignUnavailable, design_agreement
+from allocator.riskshare.design import design_agreement
 from allocator.riskshare.measures import conditional_value_at_risk
 from allocator.riskshare.simulate import simulate_outturn
 from models import RiskShareAgreement, Scenario

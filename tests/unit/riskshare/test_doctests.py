@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["rounding", "agreements", "payments", "pooled", "measures", "histogram", "curve"]
+MODULES = ["scaling", "agreements", "volume", "pooled", "measures", "histogram", "curve"]
 
 
 @pytest.mark.parametrize("name", MODULES)

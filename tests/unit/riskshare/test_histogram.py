@@ -8,12 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from allocator.riskshare.histogram import (
-    PlotUnavailable,
-    histogram,
-    histogram_lines,
-    write_histogram_png,
-)
+from allocator.errors import PlotUnavailable
+from allocator.riskshare.histogram import histogram, histogram_lines, write_histogram_png
 from allocator.riskshare.report import Histogram
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.riskshare.payments import (
+from allocator.riskshare.volume import (
     VolumeRisk,
     payment_adjustment,
     pool_volume_pence,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from allocator.riskshare.pooled import partner_contributions, pooled_shares
-from allocator.riskshare.rounding import apportion
+from allocator.riskshare.scaling import apportion
 from models.risk import PooledPartner
 
 M = 100_000_000  # £1m

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from allocator.domain.pot import scenario_reserve_pence
 from allocator.errors import ScenarioInvalid
-from allocator.riskshare import RiskReport, reserve_pence, risk_report
-from allocator.riskshare.rounding import scale_half_away
+from allocator.riskshare import RiskReport, risk_report
+from allocator.riskshare.scaling import scale_half_away
 from allocator.riskshare.simulate import simulate_outturn
 from models import Scenario
 
@@ -50,7 +51,7 @@ def test_without_agreements_providers_bear_everything(tiny: Scenario) -> None:
     # Tiny has no agreements and capitated budgets: the pool bears nothing, and its
     # reserve is 2% of the £12m pooled = £240,000.
     report = risk_report(BUDGETS, MIX, tiny, draws=2_000, seed=1)
-    assert reserve_pence(tiny) == 24_000_000
+    assert scenario_reserve_pence(tiny) == 24_000_000
     for row in report.providers:
         assert row.share == row.variance
         assert row.pool_share.cvar_pence == row.pool_share.expected_pence == 0
@@ -195,9 +196,9 @@ def test_reserve_is_an_amount_or_a_share_of_pooled_money(tiny: Scenario) -> None
     # NHS passes £1m straight to G1: pooled = £12m − £1m = £11m; 2% of it = £220,000.
     funders = tiny.model_dump(mode="json")["funders"]
     funders[0]["pass_through"] = [{"provider_id": "G1", "amount_pence": M}]
-    assert reserve_pence(changed(tiny, funders=funders)) == 22_000_000
-    assert reserve_pence(changed(tiny, reserve={"amount_pence": 5})) == 5
-    assert reserve_pence(changed(tiny, reserve={})) == 0
+    assert scenario_reserve_pence(changed(tiny, funders=funders)) == 22_000_000
+    assert scenario_reserve_pence(changed(tiny, reserve={"amount_pence": 5})) == 5
+    assert scenario_reserve_pence(changed(tiny, reserve={})) == 0
 
 
 def test_reserve_needed_at_its_own_confidence(tiny: Scenario) -> None:

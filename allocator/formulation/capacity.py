@@ -1,0 +1,111 @@
+"""Capacity and viability: provider totals, capacity caps, and the fixed costs a funded provider must get (a binary per provider with fixed costs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from allocator.formulation.builder import INF, Expr
+from allocator.formulation.context import (
+    BuildContext,
+    Cells,
+    Schemes,
+    Switches,
+    Totals,
+    sp_scale_rows,
+    sp_sum_rows,
+    to_units,
+)
+from allocator.formulation.index import Labels
+from allocator.types import RowFamily
+from models import (
+    UnitLevel,
+)
+
+
+def build_viability_columns(ctx: BuildContext) -> Switches:
+    fixed = ctx.a.provider_fixed_costs_pence
+    providers = np.flatnonzero(fixed > 0)
+    labels = Labels.of(provider_id=np.array(ctx.a.provider_ids, dtype=object)[providers])
+    return Switches(providers, ctx.b.add_columns("provider.funded", labels, 0.0, 1.0, integer=True))
+
+
+def build_totals(ctx: BuildContext, cells: Cells, schemes: Schemes) -> Totals:
+    a, b = ctx.a, ctx.b
+    provider = a.cells[0]
+    n_cells = a.num_cells
+    n_schemes = len(ctx.scenario.schemes)
+    cells_local = np.arange(n_cells)
+    schemes_local = np.arange(n_schemes)
+    num_p = len(a.provider_ids)
+    provider_total = b.selector(cells.cols, cells_local, 1.0, num_p, provider) + b.selector(
+        schemes.cols, schemes_local, schemes.cost, num_p, schemes.provider
+    )
+    provider_total = Expr(provider_total.matrix, to_units(cells.pass_through_pence))
+    num_places = len(a.place_ids)
+    place = b.selector(cells.cols, cells_local, 1.0, num_places, a.cell_place) + b.selector(
+        schemes.cols, schemes_local, schemes.cost, num_places, schemes.place
+    )
+    # A scheme serves its place; its neighbourhoods share it by weighted population.
+    nb_share = a.neighbourhood_wp / np.where(a.place_wp > 0, a.place_wp, 1.0)[a.neighbourhood_place]
+    sch_idx, nb_idx = np.nonzero(schemes.place[:, None] == a.neighbourhood_place[None, :])
+    # Neighbourhoods share each cell of their place by weighted capitation.
+    cell, neighbourhood, share = a.cell_neighbourhoods
+    nbhd = b.selector(
+        cells.cols, cell, share, len(a.neighbourhood_ids), neighbourhood
+    ) + b.selector(
+        schemes.cols,
+        sch_idx.astype(np.int64),
+        schemes.cost[sch_idx] * nb_share[nb_idx],
+        len(a.neighbourhood_ids),
+        nb_idx.astype(np.int64),
+    )
+    system_of_place = sp_sum_rows(place, a.place_system, len(a.system_ids))
+    unit_total = {
+        UnitLevel.PLACE: place,
+        UnitLevel.NEIGHBOURHOOD: nbhd,
+        UnitLevel.SYSTEM: system_of_place,
+    }
+    return Totals(provider_total, unit_total)
+
+
+def build_capacity_and_viability(ctx: BuildContext, totals: Totals, switches: Switches) -> None:
+    a, b = ctx.a, ctx.b
+    num_p = len(a.provider_ids)
+    funded = b.selector(
+        switches.cols,
+        np.arange(switches.providers.size),
+        1.0,
+        num_p,
+        switches.providers,
+    )
+    cap = a.provider_capacity_pence
+    has_cap = np.isfinite(cap)
+    is_binary = np.zeros(num_p, dtype=np.bool_)
+    is_binary[switches.providers] = True
+    # Budget <= capacity × funded (binary providers) or <= capacity.
+    big = np.where(has_cap, cap, np.maximum(ctx.pot.total_pence, 1))
+    scaled = Expr(sp_scale_rows(funded.matrix, -to_units(big)), np.zeros(num_p))
+    rows = np.flatnonzero(has_cap | is_binary)
+    expr = (totals.provider + scaled)[rows]
+    hi = np.where(is_binary[rows], 0.0, to_units(cap[rows]))
+    ids = np.array(a.provider_ids, dtype=object)[rows]
+    ctx.rows(
+        RowFamily.CAPACITY,
+        Labels.of(provider_id=ids),
+        expr,
+        -INF,
+        hi,
+        [f"capacity, {ctx.provider_name(p)}" for p in ids],
+    )
+    fixed = a.provider_fixed_costs_pence.astype(np.float64)
+    scaled = Expr(sp_scale_rows(funded.matrix, -to_units(fixed)), np.zeros(num_p))
+    rows = switches.providers
+    ids = np.array(a.provider_ids, dtype=object)[rows]
+    ctx.rows(
+        RowFamily.VIABILITY,
+        Labels.of(provider_id=ids),
+        (totals.provider + scaled)[rows],
+        0.0,
+        INF,
+        [f"viability (fixed costs), {ctx.provider_name(p)}" for p in ids],
+    )

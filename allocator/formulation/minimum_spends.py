@@ -1,0 +1,143 @@
+"""Minimum spends: the mental health investment standard, the better care fund minimum and any other floor on what a set of funders spends on a set of uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from allocator.domain.arrays import items_of_groups
+from allocator.errors import Issue, ScenarioInvalid
+from allocator.formulation.builder import INF, Expr
+from allocator.formulation.context import (
+    BuildContext,
+    Cells,
+    Flows,
+    Schemes,
+    pass_through_items,
+    soft_spec,
+    to_units,
+)
+from allocator.formulation.index import Labels
+from allocator.types import BoolArray, IntArray, RowFamily
+from models import (
+    MinimumSpend,
+)
+
+
+def _rule_providers(ctx: BuildContext, rules: Sequence[MinimumSpend]) -> tuple[IntArray, IntArray]:
+    """(rule, provider) for every provider each rule counts, rule by rule, each pair once.
+
+    A rule counts the providers of its kinds and the providers it names; with neither, all.
+    """
+    providers_of_kind = {
+        kind: np.flatnonzero(ctx.kind_of == kind) for kind in dict.fromkeys(ctx.a.provider_kind)
+    }
+    everyone = np.arange(len(ctx.a.provider_ids))
+    chosen: list[IntArray] = []
+    for rule in rules:  # one entry per rule: the rule's own filter lists, not the providers
+        if not (rule.provider_kinds or rule.provider_ids):
+            chosen.append(everyone)
+            continue
+        named = [ctx.provider_at[p] for p in rule.provider_ids if p in ctx.provider_at]
+        of_kinds = [providers_of_kind.get(k.value, everyone[:0]) for k in rule.provider_kinds]
+        chosen.append(np.unique(np.concatenate([np.array(named, dtype=np.int64), *of_kinds])))
+    rule_of_pair = np.repeat(np.arange(len(rules)), [c.size for c in chosen])
+    return rule_of_pair, np.concatenate(chosen).astype(np.int64)
+
+
+def _rule_filter(rules: Sequence[MinimumSpend], field: str, ids: list[str]) -> BoolArray:
+    """(rules, ids) whether each rule's ``field`` filter admits each id (an empty filter: all)."""
+    at = {item: k for k, item in enumerate(ids)}
+    admits = np.zeros((len(rules), len(ids)), dtype=np.bool_)
+    for r, rule in enumerate(rules):
+        listed = getattr(rule, field)
+        if listed:
+            admits[r, [at[x] for x in listed if x in at]] = True
+        else:
+            admits[r] = True
+    return admits
+
+
+def build_minimum_spends(ctx: BuildContext, cells: Cells, schemes: Schemes, flows: Flows) -> None:
+    """One row per minimum spend: the money reaching the providers, segments and places it counts.
+
+    Rules naming funders count those funders' flows; the others count cells, schemes and
+    (unless they name places) pass-through. Every rule's terms are found at once, by
+    pairing each rule with the providers it counts and each provider with its own flows,
+    cells and schemes, so the work grows with the terms, not with rules × providers.
+    """
+    rules = ctx.scenario.minimum_spends
+    if not rules:
+        return
+    a, b = ctx.a, ctx.b
+    for rule in rules:
+        if rule.funder_ids and rule.place_ids:
+            raise ScenarioInvalid(
+                "minimum spend cannot filter by both funder and place",
+                [Issue(("minimum_spends", rule.rule_id), "give funder_ids or place_ids, not both")],
+            )
+    by_funder = np.array([bool(rule.funder_ids) for rule in rules])
+    by_place = np.array([bool(rule.place_ids) for rule in rules])
+    admits_segment = _rule_filter(rules, "segment_ids", a.segment_ids)
+    admits_place = _rule_filter(rules, "place_ids", a.place_ids)
+    admits_funder = _rule_filter(rules, "funder_ids", a.funder_ids)
+    pair_rule, pair_provider = _rule_providers(ctx, rules)
+    num_providers = len(a.provider_ids)
+
+    # Rules naming funders: their funders' flows to the providers and segments they count.
+    funder, provider, segment = flows.funder, flows.provider, flows.segment
+    pair, flow = items_of_groups(provider, num_providers, pair_provider)
+    flow_rule = pair_rule[pair]
+    keep = (
+        by_funder[flow_rule]
+        & admits_segment[flow_rule, segment[flow]]
+        & admits_funder[flow_rule, funder[flow]]
+    )
+    flow_rule, flow = flow_rule[keep], flow[keep]
+    # The other rules: cells and schemes in the segments and places they count.
+    c_provider, _, c_segment = a.cells
+    pair, cell = items_of_groups(c_provider, num_providers, pair_provider)
+    cell_rule = pair_rule[pair]
+    keep = (
+        ~by_funder[cell_rule]
+        & admits_segment[cell_rule, c_segment[cell]]
+        & admits_place[cell_rule, a.cell_place[cell]]
+    )
+    cell_rule, cell = cell_rule[keep], cell[keep]
+    pair, scheme = items_of_groups(schemes.provider, num_providers, pair_provider)
+    scheme_rule = pair_rule[pair]
+    keep = (
+        ~by_funder[scheme_rule]
+        & admits_segment[scheme_rule, schemes.segment[scheme]]
+        & admits_place[scheme_rule, schemes.place[scheme]]
+    )
+    scheme_rule, scheme = scheme_rule[keep], scheme[keep]
+    expr = (
+        b.selector(flows.cols, flow, 1.0, len(rules), flow_rule)
+        + b.selector(cells.cols, cell, 1.0, len(rules), cell_rule)
+        + b.selector(schemes.cols, scheme, schemes.cost[scheme], len(rules), scheme_rule)
+    )
+    # Pass-through counts towards the rules without funders or places, as a constant.
+    item_provider, item_segment, item_pence = pass_through_items(ctx)
+    pair, item = items_of_groups(item_provider, num_providers, pair_provider)
+    item_rule = pair_rule[pair]
+    any_segment = item_segment[item] < 0
+    keep = (
+        ~by_funder[item_rule]
+        & (any_segment | admits_segment[item_rule, np.maximum(item_segment[item], 0)])
+        & ~by_place[item_rule]
+    )
+    passed_pence = np.zeros(len(rules), dtype=np.int64)
+    np.add.at(passed_pence, item_rule[keep], item_pence[item[keep]])
+    expr = Expr(expr.matrix, to_units(passed_pence.astype(np.float64)))
+    for r, rule in enumerate(rules):  # one named row block per rule
+        ctx.rows(
+            RowFamily.MINIMUM_SPEND.block(rule.rule_id),
+            Labels.of(rule_id=[rule.rule_id]),
+            expr.row_range(r, r + 1),
+            to_units(float(rule.required_pence())),
+            INF,
+            [f"minimum spend: {rule.name or rule.rule_id}"],
+            soft_spec(rule),
+        )

@@ -1,0 +1,1 @@
+"""Board-ready reports of a result (the PDF board report)."""

@@ -1,0 +1,38 @@
+"""CLI commands, one module each; `register_all` adds them to the typer app."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# module name -> command names defined there (each module has a function of the same name,
+# with dashes as underscores). Add a line when you add a command module.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "solve": ("solve",),
+    "compare": ("compare",),
+    "validate": ("validate",),
+    "template": ("template",),
+    "generate": ("generate",),
+    "import_nhse": ("import-nhse",),
+    "targets": ("targets",),
+    "batch": ("batch", "plan"),  # `plan` lives in plan.py and is re-exported by batch.py
+    "serve": ("serve",),
+    "risk_report": ("risk",),
+    "risk_design": ("risk-design",),
+    "report": ("report",),
+    "convert": ("convert",),
+}
+
+# module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).
+GROUPS: dict[str, str] = {"keys": "keys"}
+
+
+def register_all(app: typer.Typer) -> None:
+    for module_name, names in COMMANDS.items():
+        module = importlib.import_module(f"cli.{module_name}")
+        for name in names:
+            app.command(name)(getattr(module, name.replace("-", "_")))
+    for module_name, group_name in GROUPS.items():
+        module = importlib.import_module(f"cli.{module_name}")
+        app.add_typer(module.group, name=group_name)

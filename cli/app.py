@@ -1,0 +1,26 @@
+"""The `allocator` command line. Each command lives in its own module of `cli/`; this only registers."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="allocator",
+    help="Budget-allocation optimiser for integrated health and care systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `allocator --help` stays fast and optional parts stay optional.
+    from cli import register_all
+
+    register_all(app)
+
+
+_register()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,137 @@
+"""`allocator targets FILE`: fair-share targets, need indices and shares, level by level."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from allocator.domain.targets import LevelTargets, Targets
+from cli.common import err, gbp, load_or_exit, pct
+from models import Scenario
+
+console = Console()
+
+
+class Level(StrEnum):
+    SYSTEM = "system"
+    PLACE = "place"
+    NEIGHBOURHOOD = "neighbourhood"
+    ALL = "all"
+
+
+def _allocations(path: Path) -> dict[str, dict[str, int]]:
+    """Allocation by level and unit id from a result file (``allocator solve --out``)."""
+    from models.results import AllocationResult
+
+    if not path.exists():
+        err.print(f"[red]No such file[/red]: {path}")
+        raise typer.Exit(2)
+    try:
+        result = AllocationResult.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        err.print(f"[red]Not an allocation result[/red]: {path}: {error}")
+        raise typer.Exit(2) from error
+    return {
+        level: {u.unit_id: u.allocation_pence for u in units if u.allocation_pence is not None}
+        for level, units in (
+            ("system", result.systems),
+            ("place", result.places),
+            ("neighbourhood", result.neighbourhoods),
+        )
+    }
+
+
+def level_table(
+    title: str, level: LevelTargets, names: dict[str, str], allocation: dict[str, int] | None
+) -> Table:
+    """One row per unit: people, weighted population, need, share and target (and allocation)."""
+    table = Table(title=title)
+    columns = ["id", "name", "headcount", "weighted population", "need index", "target share"]
+    columns += ["target"] + (["allocation", "distance"] if allocation is not None else [])
+    share, need = level.target_share, level.need_index
+    rows = []
+    for k, unit in enumerate(level.ids):
+        row = [
+            unit,
+            names.get(unit, ""),
+            f"{level.headcount[k]:,.0f}",
+            f"{level.weighted_population[k]:,.0f}",
+            "" if np.isnan(need[k]) else f"{need[k]:.4f}",
+            f"{share[k]:.4%}",
+            gbp(int(level.target_pence[k])),
+        ]
+        if allocation is not None:
+            got = allocation.get(unit)
+            target = int(level.target_pence[k])
+            row += [
+                "" if got is None else gbp(got),
+                "" if got is None or target == 0 else pct((got - target) / target),
+            ]
+        rows.append(row)
+    for j, column in enumerate(columns):
+        if column == "name":
+            table.add_column(column, min_width=min(max([len(r[j]) for r in rows] + [4]), 40))
+        else:  # numbers (and ids) are never cut short: names wrap instead
+            width = max([len(r[j]) for r in rows] + [min(len(column), 10)])
+            table.add_column(
+                column,
+                justify="left" if column == "id" else "right",
+                min_width=width,
+                no_wrap=column == "id",
+            )
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_targets(
+    scenario: Scenario,
+    targets: Targets,
+    level: Level = Level.ALL,
+    allocations: dict[str, dict[str, int]] | None = None,
+) -> None:
+    names = {s.system_id: s.name for s in scenario.systems}
+    names |= {p.place_id: p.name for p in scenario.places}
+    names |= {n.neighbourhood_id: n.name for n in scenario.neighbourhoods}
+    console.print(
+        f"[bold]{scenario.scenario_id}[/bold] {scenario.name}: capitated pot "
+        f"{gbp(targets.capitated_pot_pence)}; need index = weighted population per head "
+        "relative to the whole scenario"
+    )
+    for key, title, units in (
+        (Level.SYSTEM, "Systems", targets.systems),
+        (Level.PLACE, "Places", targets.places),
+        (Level.NEIGHBOURHOOD, "Neighbourhoods", targets.neighbourhoods),
+    ):
+        if level in (key, Level.ALL):
+            allocation = None if allocations is None else allocations[key.value]
+            table = level_table(title, units, names, allocation)
+            # Never cut numbers on a narrow terminal; let names use up to 200 columns.
+            size = console.measure(table)
+            width = max(console.width, size.minimum, min(size.maximum, 200))
+            console.print(table, width=width, crop=False)
+
+
+def targets(
+    path: Annotated[Path, typer.Argument(help="Scenario file (.json or .xlsx).")],
+    level: Annotated[Level, typer.Option(help="Which level to print.")] = Level.ALL,
+    allocation: Annotated[
+        Path | None,
+        typer.Option(help="An allocation result (.json) to show against the targets."),
+    ] = None,
+) -> None:
+    """Print fair-share targets: headcount, weighted population, need index, share, target."""
+    from allocator.domain.arrays import ScenarioArrays
+    from allocator.domain.targets import compute_targets
+
+    scenario = load_or_exit(path)
+    allocations = None if allocation is None else _allocations(allocation)
+    print_targets(
+        scenario, compute_targets(ScenarioArrays.from_scenario(scenario)), level, allocations
+    )

@@ -3,6 +3,8 @@ modules stay small, and the top of `allocator/` holds only the package's face.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.architecture.imports import ROOT, cycles, import_graph, source_modules
@@ -83,3 +85,17 @@ def test_no_two_core_modules_share_a_name() -> None:
         if _within(name, ("allocator",)) and path.name != "__init__.py":
             seen.setdefault(path.stem, []).append(name)
     assert {stem: names for stem, names in seen.items() if len(names) > 1} == {}
+
+
+TIMED = re.compile(r"assert\b.*(perf_counter|time\.time\(|monotonic\(|_time_s\s*<|total_s\s*<)")
+
+
+def test_no_test_asserts_on_elapsed_time() -> None:
+    # Speed is measured in benchmarks/, never asserted in a test.
+    timed = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if TIMED.search(line)
+    ]
+    assert timed == []

@@ -93,7 +93,6 @@ def test_time_limit_returns_best_solution_with_gap(backend: Backend) -> None:
     )
     assert result.x is not None and result.objective is not None
     assert program_.max_violation(result.x) <= 1e-6
-    assert result.solve_time_s < 2.0
     if result.bound is not None:  # a maximisation: the bound lies above the incumbent
         assert result.bound >= result.objective - 1e-6
         assert result.gap == pytest.approx(

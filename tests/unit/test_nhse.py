@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from pathlib import Path
 
@@ -166,10 +165,8 @@ def test_later_years_take_2022_23_pcns(year: str) -> None:
     assert set(new_practices["CCG21"]) <= set(unassigned["CCG21"])
 
 
-def test_import_is_fast_and_illustrative() -> None:
-    started = time.perf_counter()
+def test_import_is_illustrative() -> None:
     scenario = import_nhse("2024/25")
-    assert time.perf_counter() - started < 5.0
     assert "ILLUSTRATIVE" in scenario.description
     assert all(p.kind.value == "other" for p in scenario.providers)
     assert len(scenario.providers) == 42

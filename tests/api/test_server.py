@@ -158,15 +158,14 @@ def test_declared_fifty_megabytes_refused_before_any_body(
     base, headers = server
     port = int(base.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        started = time.monotonic()
         sock.sendall(
             b"POST /api/v1/scenarios HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + f"Authorization: {headers['Authorization']}\r\n".encode()
             + f"Content-Length: {50 * MB}\r\n\r\n".encode()
         )
         status, response = _read_status(sock)
+        # No body was sent: an answer at all means the server refused before reading one.
         assert status == 413 and b"application/problem+json" in response
-        assert time.monotonic() - started < 2
 
 
 def test_streamed_body_cut_off_at_the_limit(server: tuple[str, dict[str, str]]) -> None:

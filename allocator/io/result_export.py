@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from allocator.errors import AllocatorError
+from allocator.io.cells import csv_bytes, inert_sheet, write_csv
 from models.results import AllocationResult
 
 ResultTable = Literal[
@@ -158,7 +159,7 @@ def table_csv(result: AllocationResult, table: str = "providers") -> bytes:
     """One table as UTF-8 CSV bytes."""
     if table not in TABLES:
         raise UnknownFormat(f"no table {table!r}; choose one of {', '.join(TABLES)}")
-    return result_to_frames(result)[table].to_csv(index=False).encode("utf-8")
+    return csv_bytes(result_to_frames(result)[table])
 
 
 def workbook_bytes(result: AllocationResult) -> bytes:
@@ -167,6 +168,7 @@ def workbook_bytes(result: AllocationResult) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in result_to_frames(result).items():
             frame.to_excel(writer, sheet_name=name, index=False)
+            inert_sheet(writer.sheets[name])
     return buffer.getvalue()
 
 
@@ -189,6 +191,6 @@ def write_result_tables(result: AllocationResult, folder: Path) -> list[Path]:
     written = []
     for name, frame in result_to_frames(result).items():
         target = folder / f"{name}.csv"
-        frame.to_csv(target, index=False)
+        write_csv(frame, target)
         written.append(target)
     return written

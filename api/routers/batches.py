@@ -22,6 +22,7 @@ from allocator.backends.registry import available_backends
 from allocator.batch import BatchSpec, Run, RunRecord, build_tables, expand_runs
 from allocator.batch.spec import spec_items
 from allocator.errors import Issue, LimitExceeded, PermissionDenied, ScenarioInvalid
+from allocator.io.cells import csv_bytes
 from allocator.validate import blocking, validate_scenario
 from api.deps import (
     DatabaseDep,
@@ -304,7 +305,7 @@ def _csv(session: Session, row: BatchRow, table: TableName) -> Response:
     frame = build_tables(runs, records)[table]
     name = f"batch-{row.id}-{table}.csv"
     return Response(
-        frame.to_csv(index=False),
+        csv_bytes(frame),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

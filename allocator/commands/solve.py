@@ -13,6 +13,7 @@ from models.enums import RiskLimitScope
 from models.results import AllocationResult
 
 console = make_console()
+RESULT_SUFFIXES = (".json", ".csv", ".xlsx")
 
 
 def solve(
@@ -49,6 +50,9 @@ def solve(
     from allocator.riskshare.aware import RiskLimits
     from allocator.solve import solve_scenario
 
+    if out is not None and out.suffix.lower() not in RESULT_SUFFIXES:
+        typer.echo(f"error: cannot write {out.name}: use .json, .csv or .xlsx", err=True)
+        raise typer.Exit(2)
     scenario = load_or_exit(path)
     limits = (
         None

@@ -52,6 +52,11 @@ class StateConflict(AllocatorError):
     title = "Not possible in the current state"
 
 
+class SystemsChanged(StateConflict):
+    code = "systems-changed"
+    title = "A scenario's systems are fixed at creation"
+
+
 class UnsupportedMediaType(AllocatorError):
     code = "unsupported-media-type"
     title = "Unsupported content type"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
-from api.deps import DatabaseDep, Reader
+from api.deps import DatabaseDep, Operator, Reader
 from api.errors import NotReady, problem_responses
 from api.schemas import Health, Readiness
 from api.storage.migrate import current_revision, head_revision
@@ -44,5 +44,6 @@ def ready(database: DatabaseDep, principal: Reader) -> Readiness:
         **problem_responses(401, 403),
     },
 )
-def metrics(request: Request, principal: Reader) -> Response:
+def metrics(request: Request, operator: Operator) -> Response:
+    """Counts across every tenant: for operators (the metrics token) and admin keys only."""
     return Response(request.app.state.metrics.render(), media_type=METRICS_TYPE)

@@ -109,7 +109,8 @@ def _exercise(
         assert set(during) == {503}, during
         ready = client.get("/ready", headers=planner)
         assert ready.status_code == 503, ready.text
-        assert "cannot take a write" in ready.json()["detail"]
+        detail = ready.json()["detail"]  # PostgreSQL down: the key cannot even be read
+        assert "cannot take a write" in detail or "did not answer" in detail, detail
         gate.write_text("go")  # the solve finishes while its outcome cannot be stored
         _until(
             lambda: runner.pid_of(job["id"]) is None and job["id"] not in runner._active,

@@ -7,6 +7,7 @@ is sent), rolled back if anything raises, so nothing is ever half-written.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -98,6 +99,24 @@ def require(role: Role) -> Callable[[Principal], Principal]:
     return check
 
 
+def get_operator(
+    settings: SettingsDep,
+    database: DatabaseDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> str:
+    """The operator: the metrics token (``ALLOCATOR_METRICS_TOKEN``) or an admin key; else 401/403."""
+    token = bearer.credentials if bearer is not None else api_key
+    expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if token and expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return "operator"
+    principal = get_principal(database, bearer, api_key)
+    if principal.role is not Role.ADMIN:
+        raise PermissionDenied("metrics are for operators: use the metrics token or an admin key")
+    return principal.key_id
+
+
+Operator = Annotated[str, Depends(get_operator)]
 Reader = Annotated[Principal, Depends(require(Role.READ))]
 Planner = Annotated[Principal, Depends(require(Role.PLAN))]
 Approver = Annotated[Principal, Depends(require(Role.APPROVE))]

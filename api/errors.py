@@ -31,6 +31,7 @@ from allocator.errors import (
     SolverUnavailable,
     VersionConflict,
 )
+from allocator.io.limits import IssueSummary, summarise_issues
 
 log = logging.getLogger("api.errors")
 
@@ -51,6 +52,22 @@ class PreconditionRequired(AllocatorError):
 class StateConflict(AllocatorError):
     code = "conflict"
     title = "Not possible in the current state"
+
+
+class SystemsChanged(StateConflict):
+    code = "systems-changed"
+    title = "A scenario's systems are fixed at creation"
+
+
+class QueueFull(AllocatorError):
+    """Too many queued and running jobs or batches for the key or a system (429)."""
+
+    code = "queue-full"
+    title = "Too much work in progress"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
 
 
 class UnsupportedMediaType(AllocatorError):
@@ -86,6 +103,7 @@ STATUS: dict[type[AllocatorError], int] = {
     BadRequest: 400,
     InvalidRequest: 422,
     NotReady: 503,
+    QueueFull: 429,
 }
 
 
@@ -107,6 +125,13 @@ class Problem(BaseModel):
     instance: str = Field(default="", description="The request path.")
     request_id: str = ""
     errors: list[ProblemIssue] = Field(default_factory=list)
+    errors_total: int | None = Field(
+        default=None,
+        description="Present when ``errors`` lists only the first issues: how many there are.",
+    )
+    error_counts: dict[str, int] | None = Field(
+        default=None, description="With ``errors_total``: every issue counted by its code."
+    )
 
 
 def status_of(error: AllocatorError) -> int:
@@ -129,6 +154,7 @@ def problem_response(
     detail: str = "",
     issues: Sequence[ProblemIssue] = (),
     headers: dict[str, str] | None = None,
+    summary: IssueSummary | None = None,
 ) -> JSONResponse:
     body = Problem(
         type=TYPE_PREFIX + code,
@@ -139,9 +165,19 @@ def problem_response(
         request_id=request_id_of(request),
         errors=list(issues),
     )
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status, media_type=PROBLEM_JSON, headers=headers
-    )
+    if summary is not None and summary.truncated:
+        body.errors_total, body.error_counts = summary.total, summary.counts
+    content = body.model_dump(mode="json")
+    for extra in ("errors_total", "error_counts"):
+        if content[extra] is None:
+            del content[extra]
+    return JSONResponse(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def issue_limit(request: Request) -> int:
+    """How many issues one answer lists (the app's settings; 300 without them)."""
+    settings = getattr(request.app.state, "settings", None)
+    return int(getattr(settings, "max_issues_reported", 300))
 
 
 def issues_to_problem(issues: Sequence[Issue]) -> list[ProblemIssue]:
@@ -161,14 +197,18 @@ async def _allocator_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AllocatorError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, QueueFull):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    summary = summarise_issues(exc.issues, issue_limit(request))
     return problem_response(
         request,
         status=status,
         code=exc.code,
         title=exc.title,
         detail=exc.detail,
-        issues=issues_to_problem(exc.issues),
+        issues=issues_to_problem(summary.shown),
         headers=headers,
+        summary=summary,
     )
 
 
@@ -284,14 +324,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "Unsupported content type",
         422: "Invalid input, every issue located",
         428: "A precondition (the edited version) is required",
+        429: "Too many queued and running jobs or batches: retry after Retry-After seconds",
         500: "Internal error",
-        503: "Solver unavailable",
+        503: "Unavailable (solver or database): retry later",
+    }
+    retry_after = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
     }
     return {
         status: {
             "description": descriptions.get(status, "Problem"),
             "model": Problem,
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": retry_after} if status == 429 else {}),
         }
         for status in statuses
     }

@@ -21,6 +21,12 @@ and batches of runners silent for three heartbeats, so a crashed server's work n
 ("interrupted by server shutdown") and removes its row. Jobs are not re-queued: a planner
 resubmits, and the result records exactly which scenario version it solved. A failed
 batch keeps its finished runs and can be resumed.
+
+Database faults: a solve whose outcome could not be stored (the database was read-only,
+full or restarting) is kept in memory and stored again on every monitor pass until it
+sticks. Every heartbeat also fails ("lost: ...") this server's own queued or running rows
+that no worker holds any more (their claim or final state could not be written), so no
+job is left in flight once the database is back.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ log = logging.getLogger("api.jobs")
 
 RESTART_REASON = "interrupted by server restart"
 SHUTDOWN_REASON = "interrupted by server shutdown"
+LOST_REASON = "lost: its state could not be recorded while the database was unavailable"
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
@@ -81,6 +88,8 @@ class JobRunner:
         # CPU work done in the server's own threads (risk reports): at most this many at once.
         self.compute_slots = asyncio.Semaphore(settings.solve_workers)
         self._active: dict[str, _Active] = {}
+        # Finished solves whose outcome could not be stored yet: (active, message, exit code).
+        self._unrecorded: dict[str, tuple[_Active, Any, int | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warm: asyncio.Task[None] | None = None
@@ -174,9 +183,23 @@ class JobRunner:
         if moved:
             log.warning("%d job(s) and batch(es) failed: %s", moved, SHUTDOWN_REASON)
 
-    def _beat_and_recover(self) -> None:
+    def _held(self) -> frozenset[str]:
+        """Ids this server still holds (on the loop: a consistent snapshot)."""
+        return frozenset(self._active) | frozenset(self._unrecorded)
+
+    def _beat_and_recover(self, held: frozenset[str] = frozenset()) -> None:
         with self.database.transaction() as session:
             job_rows.heartbeat(session, runner_id=self.runner_id)
+            grace = timedelta(seconds=self.settings.heartbeat_s)
+            lost = job_rows.lost_rows(
+                session, runner_id=self.runner_id, held=held, older_than=grace
+            )
+            gone = job_rows.finish_jobs(
+                session, job_ids=lost["job"], state="failed", error=LOST_REASON
+            )
+            gone += batch_rows.finish_batches(
+                session, batch_ids=lost["batch"], state="failed", error=LOST_REASON
+            )
             orphans = job_rows.orphaned_jobs(
                 session, stale_after=self.stale_after, own_runner=self.runner_id
             )
@@ -192,6 +215,8 @@ class JobRunner:
             job_rows.delete_stale_runners(session, stale_after=self.stale_after)
         if moved:
             log.warning("%d orphaned job(s) and batch(es) failed: %s", moved, RESTART_REASON)
+        if gone:
+            log.warning("%d job(s) and batch(es) failed: %s", gone, LOST_REASON)
 
     async def _monitor(self) -> None:
         """Heartbeat, recover other servers' orphans, and honour cancels made elsewhere."""
@@ -200,8 +225,11 @@ class JobRunner:
         while True:
             await asyncio.sleep(interval)
             try:
+                for job_id, pending in list(self._unrecorded.items()):
+                    await asyncio.to_thread(self._record, *pending)  # raises while still down
+                    del self._unrecorded[job_id]
                 if time.monotonic() - last_beat >= self.settings.heartbeat_s:
-                    await asyncio.to_thread(self._beat_and_recover)
+                    await asyncio.to_thread(self._beat_and_recover, self._held())
                     last_beat = time.monotonic()
                 if self._active:
                     wanted = await asyncio.to_thread(self._cancel_requested, list(self._active))
@@ -353,7 +381,12 @@ class JobRunner:
         finally:
             active.slot = None
         elapsed = time.perf_counter() - started
-        outcome = await asyncio.to_thread(self._record, active, message, exitcode)
+        try:
+            outcome = await asyncio.to_thread(self._record, active, message, exitcode)
+        except Exception:
+            log.exception("job %s: its outcome could not be stored; retrying", active.job_id)
+            self._unrecorded[active.job_id] = (active, message, exitcode)
+            return
         self.metrics.solve_duration.observe(elapsed, outcome=outcome)
 
     def _record(self, active: _Active, message: Any, exitcode: int | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -91,6 +91,39 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a server records it is alive; jobs of servers silent for "
         "three heartbeats are marked failed.",
+    )
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Operators' bearer token for /metrics (an admin key also works; other "
+        "keys never see metrics).",
+    )
+    max_issues_reported: int = Field(
+        default=300,
+        ge=1,
+        le=100_000,
+        description="Most validation issues listed in one answer (the rest are counted by kind).",
+    )
+    max_sheet_rows: int = Field(
+        default=200_000, ge=1, description="Most rows read from one sheet of an uploaded workbook."
+    )
+    max_workbook_cells: int = Field(
+        default=2_000_000, ge=1, description="Most cells read from one uploaded workbook."
+    )
+    max_active_jobs_per_key: int = Field(
+        default=20, ge=1, description="Queued plus running solve jobs one API key may have."
+    )
+    max_active_jobs_per_system: int = Field(
+        default=50, ge=1, description="Queued plus running solve jobs of one system's scenarios."
+    )
+    max_active_batches_per_key: int = Field(
+        default=3, ge=1, description="Queued plus running batches one API key may have."
+    )
+    max_active_batches_per_system: int = Field(
+        default=6, ge=1, description="Queued plus running batches of one system's scenarios."
+    )
+    queue_retry_after_s: int = Field(
+        default=30, ge=1, description="Retry-After (seconds) sent with a 429 for a full queue."
     )
 
     default_page_size: int = Field(default=50, ge=1, le=1000)

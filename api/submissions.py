@@ -19,6 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from allocator.errors import Issue, LimitExceeded, PermissionDenied, ScenarioInvalid
 from allocator.io.excel import read_workbook_bytes
 from allocator.io.json_io import read_json_bytes
+from allocator.io.limits import ReadLimits
 from allocator.validate import blocking
 from api.errors import BadRequest, UnsupportedMediaType
 from api.security import Principal
@@ -54,8 +55,21 @@ def parse_version_tag(value: str | None) -> int | None:
     return int(match.group(1))
 
 
-def _parse(data: bytes, source_format: str) -> tuple[Scenario | None, list[Issue]]:
-    return read_workbook_bytes(data) if source_format == "xlsx" else read_json_bytes(data)
+def read_limits(settings: Settings) -> ReadLimits:
+    """The parse bounds of an upload (rows per sheet, cells, problems before stopping)."""
+    return ReadLimits(
+        max_rows_per_sheet=settings.max_sheet_rows,
+        max_cells=settings.max_workbook_cells,
+        max_issues=max(settings.max_issues_reported * 10, 1000),
+    )
+
+
+def _parse(
+    data: bytes, source_format: str, limits: ReadLimits
+) -> tuple[Scenario | None, list[Issue]]:
+    if source_format == "xlsx":
+        return read_workbook_bytes(data, limits)
+    return read_json_bytes(data)
 
 
 def _format_of(upload: UploadFile) -> str:
@@ -111,7 +125,7 @@ async def read_submission(
             "send the scenario as application/json, or upload a .json or .xlsx file as "
             "multipart/form-data (field 'file')"
         )
-    scenario, issues = await run_in_threadpool(_parse, data, source_format)
+    scenario, issues = await run_in_threadpool(_parse, data, source_format, read_limits(settings))
     problems = blocking(issues)
     if scenario is None or problems:
         where = "workbook" if source_format == "xlsx" else "document"

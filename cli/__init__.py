@@ -6,6 +6,8 @@ import importlib
 
 import typer
 
+from cli.boundary import guard_all
+
 # module name -> command names defined there (each module has a function of the same name,
 # with dashes as underscores). Add a line when you add a command module.
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -36,3 +38,4 @@ def register_all(app: typer.Typer) -> None:
     for module_name, group_name in GROUPS.items():
         module = importlib.import_module(f"cli.{module_name}")
         app.add_typer(module.group, name=group_name)
+    guard_all(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -37,6 +38,31 @@ def fail(error: AllocatorError) -> NoReturn:
     raise typer.Exit(1)
 
 
+def result_document(path: Path) -> dict[str, object] | None:
+    """The file's JSON object when it is an allocation result (it has a scenario hash)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) and "scenario_hash" in document else None
+
+
+def not_a_result(path: Path) -> None:
+    """Exit 2 with one line when ``path`` is an allocation result where a scenario is needed."""
+    document = result_document(path)
+    if document is not None:
+        solved_from = document.get("scenario_id")
+        hint = f" (solved from scenario {solved_from!r})" if isinstance(solved_from, str) else ""
+        typer.echo(
+            f"error: {path.name} is an allocation result, not a scenario{hint}: "
+            "give the scenario file it was solved from",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 def load_or_exit(path: Path) -> Scenario:
     """Load and validate a scenario file, or print every located issue and exit 1."""
     from allocator.io.load import load_scenario
@@ -44,6 +70,7 @@ def load_or_exit(path: Path) -> Scenario:
     if not path.exists():
         err.print(f"[red]No such file[/red]: {path}")
         raise typer.Exit(2)
+    not_a_result(path)
     try:
         return load_scenario(path)
     except AllocatorError as error:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from allocator.errors import AllocatorError
+from allocator.io.cells import write_csv, write_workbook
 from cli.common import fail, gbp, load_or_exit, make_console, pct
 from models import Scenario
 from models.comparison import Comparison
@@ -118,16 +119,11 @@ def write_comparison(c: Comparison, path: Path) -> None:
         return
     lines = pd.DataFrame([x.model_dump() for x in c.lines])
     if suffix == ".csv":
-        lines.to_csv(path, index=False)
+        write_csv(lines, path)
         return
     if suffix == ".xlsx":
-        with pd.ExcelWriter(path) as writer:
-            lines.to_excel(writer, sheet_name="changes", index=False)
-            pd.DataFrame([r.model_dump() for r in c.rules]).to_excel(
-                writer, sheet_name="rules", index=False
-            )
-            pd.DataFrame(
-                [{"path": i.path, "a": str(i.a), "b": str(i.b)} for i in c.inputs]
-            ).to_excel(writer, sheet_name="inputs", index=False)
+        rules = pd.DataFrame([r.model_dump() for r in c.rules])
+        inputs = pd.DataFrame([{"path": i.path, "a": str(i.a), "b": str(i.b)} for i in c.inputs])
+        write_workbook({"changes": lines, "rules": rules, "inputs": inputs}, path)
         return
     raise typer.BadParameter(f"unknown output format {path.suffix!r}: use .json, .csv or .xlsx")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from allocator.io.cells import write_csv, write_workbook
 from cli.common import err, fail, gbp, load_or_exit, make_console, pct
 
 if TYPE_CHECKING:
@@ -133,10 +134,10 @@ def write_frame(frame: pd.DataFrame, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = target.suffix.lower()
     if suffix == ".csv":
-        frame.to_csv(target, index=False)
+        write_csv(frame, target)
     elif suffix == ".parquet":
         frame.to_parquet(target, index=False)
     elif suffix == ".xlsx":
-        frame.to_excel(target, index=False, sheet_name="glide path")
+        write_workbook({"glide path": frame}, target)
     else:
         target.write_text(frame.to_json(orient="records", indent=1))

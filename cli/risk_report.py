@@ -6,7 +6,6 @@ from (``--scenario``; its content hash must match the result's).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from rich.table import Table
 
 from allocator.errors import AllocatorError
 from allocator.riskshare.volume import VolumeRisk
-from cli.common import err, fail, gbp, load_or_exit, make_console
+from cli.common import err, fail, gbp, load_or_exit, make_console, result_document
 from models import Scenario
 from models.results import AllocationResult
 
@@ -36,24 +35,13 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _result_document(path: Path) -> dict[str, object] | None:
-    """The file's JSON object when it is an allocation result (it has a scenario hash)."""
-    if path.suffix.lower() != ".json":
-        return None
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return document if isinstance(document, dict) and "scenario_hash" in document else None
-
-
 def load_allocation(
     path: Path, scenario_path: Path | None, backend: str | None = None
 ) -> tuple[AllocationResult, Scenario]:
     """A result with its scenario (hashes checked), or a scenario solved here; exits cleanly."""
     from pydantic import ValidationError
 
-    document = _result_document(path)
+    document = result_document(path)
     if document is not None:
         if scenario_path is None:
             raise usage_error(

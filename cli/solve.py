@@ -14,6 +14,7 @@ from models.enums import RiskLimitScope
 from models.results import AllocationResult
 
 console = make_console()
+RESULT_SUFFIXES = (".json", ".csv", ".xlsx")
 
 
 def solve(
@@ -53,6 +54,9 @@ def solve(
     from allocator.riskaware.aware import RiskLimits, solve_risk_aware
     from cli.risk_report import print_risk_limits
 
+    if out is not None and out.suffix.lower() not in RESULT_SUFFIXES:
+        typer.echo(f"error: cannot write {out.name}: use .json, .csv or .xlsx", err=True)
+        raise typer.Exit(2)
     scenario = load_or_exit(path)
     limits = (
         None

@@ -35,8 +35,11 @@ def _allocations(path: Path) -> dict[str, dict[str, int]]:
     try:
         result = AllocationResult.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError as error:
-        err.print(f"[red]Not an allocation result[/red]: {path}: {error}")
-        raise typer.Exit(2) from error
+        from cli.boundary import one_line
+
+        first = error.errors()[0]["msg"] if hasattr(error, "errors") else one_line(error)
+        typer.echo(f"error: {path.name} is not an allocation result: {first}", err=True)
+        raise typer.Exit(2) from None
     return {
         level: {u.unit_id: u.allocation_pence for u in units if u.allocation_pence is not None}
         for level, units in (

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from allocator.domain.money import pence_to_gbp_str as gbp
 from allocator.errors import Issue
+from cli.common import not_a_result
 from models import Scenario
 
 
@@ -149,6 +150,7 @@ def validate(
 ) -> None:
     """Check a scenario file: every problem at once, located; or a summary if it is valid."""
     console = Console(highlight=False)
+    not_a_result(path)
     try:
         code = _validate(console, path)
     except Exception as err:  # the command boundary: a one-line error, never a traceback

@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL for the storage tests.
 #   bash scripts/ci_postgres.sh start   # prints the database URL (and only that) on stdout
 #   bash scripts/ci_postgres.sh stop    # stops the server and deletes its files
+#   bash scripts/ci_postgres.sh pause   # stops the server, keeping its files (fault tests)
+#   bash scripts/ci_postgres.sh resume  # starts a paused server again
 # Installs the distribution's postgresql package if no server binaries are found (needs root
 # or sudo). The cluster lives in a temporary folder, listens on 127.0.0.1 only, port 54329
 # (override with ALLOCATOR_PG_PORT), trusts local connections and has fsync off: test only.
@@ -66,8 +68,24 @@ stop() {
     log "stopped and removed $STATE"
 }
 
+pause() {
+    local bin
+    bin="$(server_bin)"
+    as_owner "$bin/pg_ctl" -D "$STATE/data" -m fast -w stop >&2
+}
+
+resume() {
+    local bin
+    bin="$(server_bin)"
+    as_owner "$bin/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 60 \
+        -o "-p $PORT -k $STATE -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" \
+        start >&2
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    pause) pause ;;
+    resume) resume ;;
+    *) echo "usage: $0 start|stop|pause|resume" >&2; exit 2 ;;
 esac

@@ -25,6 +25,7 @@ import pandas as pd
 
 from allocator.batch.spec import Run
 from allocator.batch.store import RunRecord
+from allocator.io.cells import write_csv, write_workbook
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -95,13 +96,11 @@ def write_tables(
     for name, frame in tables.items():
         parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
         _as_writable(frame).to_parquet(parquet, index=False)
-        frame.to_csv(csv, index=False)
+        write_csv(frame, csv)
         written[f"{name}.parquet"], written[f"{name}.csv"] = parquet, csv
     if excel:
         path = out_dir / "summary.xlsx"
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, frame in tables.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
+        write_workbook(tables, path)
         written["summary.xlsx"] = path
     return written
 

@@ -31,6 +31,7 @@ from allocator.io.excel_layout import (
 from allocator.io.excel_reading import Reading, Row, column_prefix
 from allocator.io.excel_settings import read_settings
 from allocator.io.excel_zip import check_workbook_bytes
+from allocator.io.limits import ReadBudget, ReadLimits
 from allocator.validate import blocking
 from allocator.validate.common import UNREADABLE, WARNING
 from models import Scenario
@@ -81,7 +82,10 @@ def _read_rows(ws: Any, sheet: Sheet, reading: Reading) -> list[Row]:
     rows: list[Row] = []
     blank_run = 0
     width = max(columns) + 1
+    pending = 0
     for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=width), start=2):
+        if reading.over_limit(sheet.name, number, width, pending):
+            break
         row = Row(sheet.name, number)
         for position, column in columns.items():
             cell = cells[position] if position < len(cells) else None
@@ -94,6 +98,7 @@ def _read_rows(ws: Any, sheet: Sheet, reading: Reading) -> list[Row]:
                 row.values[column.key] = value
             if problem:
                 row.errors.append((column.key, problem))
+        pending += len(row.errors)
         if row.values or row.errors:
             rows.append(row)
             blank_run = 0
@@ -256,8 +261,13 @@ def _locate(issue: Issue, reading: Reading) -> Issue:
     return Issue(loc=loc, message=issue.message, sheet=sheet_name, row=None, code=issue.code)
 
 
-def read_workbook_bytes(data: bytes) -> tuple[Scenario | None, list[Issue]]:
-    """A scenario from workbook bytes, with every issue located (None if any blocks)."""
+def read_workbook_bytes(
+    data: bytes, limits: ReadLimits | None = None
+) -> tuple[Scenario | None, list[Issue]]:
+    """A scenario from workbook bytes, with every issue located (None if any blocks).
+
+    Reading stops at ``limits`` (rows per sheet, cells, problems) with a blocking issue.
+    """
     problems = check_workbook_bytes(data)
     if problems:
         return None, problems
@@ -268,7 +278,7 @@ def read_workbook_bytes(data: bytes) -> tuple[Scenario | None, list[Issue]]:
     except Exception as err:  # openpyxl raises many types for malformed parts
         message = f"the workbook cannot be opened: {type(err).__name__}: {err}"
         return None, [Issue(loc=(), message=message, code=UNREADABLE)]
-    reading = Reading()
+    reading = Reading(budget=ReadBudget(limits or ReadLimits()))
     try:
         _read_sheets(wb, reading)
     except Exception as err:  # a malformed sheet part surfaces while iterating
@@ -276,6 +286,8 @@ def read_workbook_bytes(data: bytes) -> tuple[Scenario | None, list[Issue]]:
         return None, [*reading.issues, Issue(loc=(), message=message, code=UNREADABLE)]
     finally:
         wb.close()
+    if reading.budget.stopped:  # what was read is incomplete: checking it further would mislead
+        return None, reading.issues
     scenario, issues = parse_document(reading.document, reported=reading.issues)
     located = [*reading.issues, *(_locate(issue, reading) for issue in issues)]
     return (scenario if not blocking(located) else None), located
@@ -295,6 +307,8 @@ def _read_sheets(wb: Any, reading: Reading) -> None:
         reading.issue(SCENARIO_SHEET, None, "the required sheet 'Scenario' is missing")
     nested: list[tuple[str, list[Row]]] = []
     for sheet in SHEETS:
+        if reading.budget.stopped:
+            return
         actual = present.get(normalise(sheet.name))
         if actual is None:
             required = "required sheet" if sheet.required else "sheet"

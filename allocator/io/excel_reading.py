@@ -10,6 +10,7 @@ from allocator.io.excel_layout import (
     SCENARIO_SHEET,
     SHEET_BY_NAME,
 )
+from allocator.io.limits import TOO_LARGE, ReadBudget
 
 Loc = tuple[str | int, ...]
 
@@ -31,6 +32,17 @@ class Reading:
     document: dict[str, Any] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     places: dict[Loc, tuple[str, int]] = field(default_factory=dict)
+    budget: ReadBudget = field(default_factory=ReadBudget)
+
+    def over_limit(self, sheet: str, number: int, width: int, pending: int = 0) -> bool:
+        """Count a row of ``width`` cells; True (with one blocking issue) once a limit is hit.
+
+        ``pending``: cell problems found on this sheet and not yet recorded as issues.
+        """
+        why = self.budget.spend(number, width, problems=len(self.issues) + pending)
+        if why:
+            self.issue(sheet, number, why, code=TOO_LARGE)
+        return why is not None
 
     def issue(
         self, sheet: str, row: int | None, message: str, loc: Loc = (), code: str = "invalid"

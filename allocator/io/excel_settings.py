@@ -18,6 +18,8 @@ SETTING_BY_KEY = {normalise(s.key): s for s in SETTINGS} | {normalise(s.label): 
 def read_settings(ws: Any, reading: Reading) -> None:
     seen: dict[str, int] = {}
     for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=3), start=2):
+        if reading.over_limit(SCENARIO_SHEET, number, 3):
+            break
         key_cell = cells[0].value if cells else None
         label_cell = cells[1].value if len(cells) > 1 else None
         value_cell = cells[2] if len(cells) > 2 else None

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from allocator.errors import UnknownFormat
+from allocator.io.cells import csv_bytes, write_csv
 from models import Scenario
 from models.results import AllocationResult
 
@@ -164,7 +165,7 @@ def table_csv(result: AllocationResult, table: str = "providers") -> bytes:
     """One table as UTF-8 CSV bytes."""
     if table not in TABLES:
         raise UnknownFormat(f"no table {table!r}; choose one of {', '.join(TABLES)}")
-    return result_to_frames(result)[table].to_csv(index=False).encode("utf-8")
+    return csv_bytes(result_to_frames(result)[table])
 
 
 def workbook_bytes(result: AllocationResult, scenario: Scenario | None = None) -> bytes:
@@ -199,6 +200,6 @@ def write_result_tables(result: AllocationResult, folder: Path) -> list[Path]:
     written = []
     for name, frame in result_to_frames(result).items():
         target = folder / f"{name}.csv"
-        frame.to_csv(target, index=False)
+        write_csv(frame, target)
         written.append(target)
     return written

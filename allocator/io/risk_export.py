@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.errors import UnknownFormat
+from allocator.io.cells import inert_sheet, write_csv
 from allocator.riskshare.report import Histogram, LossStats, RiskReport
 
 SHEETS = ("summary", "providers", "pool", "pooled_budgets", "partners", "histograms", "notes")
@@ -176,6 +177,7 @@ def workbook_bytes(report: RiskReport) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in report_to_frames(report).items():
             frame.to_excel(writer, sheet_name=name, index=False)
+            inert_sheet(writer.sheets[name])
     return buffer.getvalue()
 
 
@@ -192,6 +194,6 @@ def write_report(report: RiskReport, path: Path) -> None:
     if suffix == ".json":
         path.write_text(report.model_dump_json(indent=2) + "\n")
     elif suffix == ".csv":
-        path.write_bytes(report_tidy(report).to_csv(index=False).encode("utf-8"))
+        write_csv(report_tidy(report), path)
     else:
         path.write_bytes(workbook_bytes(report))

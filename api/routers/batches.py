@@ -27,6 +27,7 @@ from allocator.errors import (
     ScenarioInvalid,
     SolverUnavailable,
 )
+from allocator.io.cells import csv_bytes
 from allocator.validate import blocking, validate_scenario
 from api.deps import (
     DatabaseDep,
@@ -38,6 +39,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import InvalidRequest, StateConflict, problem_responses
+from api.quotas import check_batch_quota
 from api.routers.solves import document_time_limit, effective_time_limit
 from api.schemas import (
     BackendName,
@@ -161,7 +163,7 @@ def _spec(body: BatchCreate, base: _Base, settings: Settings) -> BatchSpec:
 @router.post(
     "",
     status_code=202,
-    responses=problem_responses(413, 503),
+    responses=problem_responses(413, 429, 503),
     summary="Submit a batch (sweep, list of what-ifs or Monte Carlo) over one scenario",
 )
 async def create_batch(
@@ -194,6 +196,7 @@ async def create_batch(
     base, spec, runs = await run_in_threadpool(prepare)
 
     def store() -> BatchPublic:
+        check_batch_quota(session, principal=principal, systems=base.systems, settings=settings)
         row = batch_rows.create_batch(
             session,
             principal=principal,
@@ -309,7 +312,7 @@ def _csv(session: Session, row: BatchRow, table: TableName) -> Response:
     frame = build_tables(runs, records)[table]
     name = f"batch-{row.id}-{table}.csv"
     return Response(
-        frame.to_csv(index=False),
+        csv_bytes(frame),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -360,6 +363,7 @@ def resume_batch(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     runner: RunnerDep,
     principal: Planner,
     request_id: RequestIdDep,
@@ -367,6 +371,12 @@ def resume_batch(
     """Queue it again: only the runs it has not finished are run (e.g. after a cancel, a
     failure, or ``interrupted by server restart``)."""
     row = batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
+    check_batch_quota(
+        session,
+        principal=principal,
+        systems=batch_rows.batch_system_ids(session, batch_id=row.id),
+        settings=settings,
+    )
     if not batch_rows.requeue_batch(session, row=row, runner_id=runner.runner_id):
         raise StateConflict(
             f"batch {batch_id} is {row.state}: only failed or cancelled batches resume"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
+from allocator.io.cells import csv_bytes
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from allocator.io.risk_export import report_tidy
 from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
@@ -209,7 +210,7 @@ async def get_risk(
     if format != "json":
         stem = f"{scenario_pk}-risk-{result_id}"
         body, media_type = (
-            (report_tidy(report).to_csv(index=False).encode("utf-8"), "text/csv")
+            (csv_bytes(report_tidy(report)), "text/csv")
             if format == "csv"
             else (await run_in_threadpool(risk_workbook_bytes, report), XLSX)
         )

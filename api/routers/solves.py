@@ -12,12 +12,15 @@ from allocator.backends.registry import available_backends
 from allocator.errors import SolverUnavailable
 from api.deps import DatabaseDep, Planner, RequestIdDep, RunnerDep, SessionDep, SettingsDep
 from api.errors import InvalidRequest, problem_responses
+from api.quotas import check_job_quota
 from api.schemas import JobPublic, SolveOutcome, SolveRequest
 from api.storage import job_rows, repository
 from api.storage.tables import JobRow, ResultRow
 from api.views import job_public, result_public_json
 
-router = APIRouter(tags=["solves"], responses=problem_responses(401, 403, 404, 422, 503))
+router = APIRouter(
+    tags=["solves"], responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 429, 503)
+)
 
 
 def effective_time_limit(request_limit: float | None, own: float | None, maximum: float) -> float:
@@ -77,6 +80,8 @@ async def solve_version(
         limit = effective_time_limit(
             options.time_limit_s, document_time_limit(row.document), settings.max_solve_time_s
         )
+        systems = repository.scenario_system_ids(session, scenario_pk=scenario_id)
+        check_job_quota(session, principal=principal, systems=systems, settings=settings)
         job = job_rows.create_job(
             session,
             principal=principal,
@@ -90,7 +95,7 @@ async def solve_version(
             principal=principal,
             request_id=request_id,
             action="solve.requested",
-            systems=repository.scenario_system_ids(session, scenario_pk=scenario_id),
+            systems=systems,
             scenario_pk=scenario_id,
             version=version,
             job_id=job.id,

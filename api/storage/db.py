@@ -4,10 +4,18 @@ SQLite's default deferred transactions fail with "database is locked" when a rea
 tries to write while another connection has written. Write sessions therefore start with
 ``BEGIN IMMEDIATE`` (take the write lock first, waiting up to the busy timeout); read-only
 sessions use a plain ``BEGIN``. Other databases ignore the distinction.
+
+A database that fails for a while must not poison the pool. Every connection is pinged
+before use (``pool_pre_ping``), and an error that means the connection itself is bad is
+treated as a disconnect, so SQLAlchemy discards it and every pooled connection older than
+it. For PostgreSQL SQLAlchemy knows those errors; for SQLite they are `SQLITE_FAULTS`
+(a connection opened while the file was read-only stays read-only for ever, so it must
+be replaced once the file is writable again).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,26 +23,46 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 WRITE_OPTION = "allocator_write"
+SQLITE_FAULTS = (
+    "readonly database",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open database file",
+    "database disk image is malformed",
+)
+
+
+def is_connection_fault(error: BaseException) -> bool:
+    """Whether a SQLite error means the connection must be thrown away (see module doc)."""
+    return isinstance(error, sqlite3.Error) and any(
+        fault in str(error).lower() for fault in SQLITE_FAULTS
+    )
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a SQLite file's folder is created if missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        return create_engine(url, pool_pre_ping=True, pool_recycle=1800, future=True)
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        pool_pre_ping=True,
         future=True,
     )
+
+    @event.listens_for(engine, "handle_error")
+    def _recycle_bad_connections(context: ExceptionContext) -> None:
+        if is_connection_fault(context.original_exception):
+            context.is_disconnect = True
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -155,6 +155,28 @@ def live_runners(*, stale_after: timedelta) -> Select[Any]:
     return select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
 
 
+def lost_rows(
+    session: Session, *, runner_id: str, held: frozenset[str], older_than: timedelta
+) -> dict[str, list[str]]:
+    """This runner's active jobs and batches that it no longer holds, by kind ("job", "batch").
+
+    Only rows created more than ``older_than`` ago: a row just committed by a request may
+    not have reached the runner's queue yet.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    found: dict[str, list[str]] = {}
+    for kind, model in (("job", JobRow), ("batch", BatchRow)):
+        rows = session.scalars(
+            select(model.id).where(
+                model.state.in_(ACTIVE_JOB_STATES),
+                model.runner_id == runner_id,
+                model.created_at < cutoff,
+            )
+        )
+        found[kind] = [row for row in rows if row not in held]
+    return found
+
+
 def orphaned_jobs(session: Session, *, stale_after: timedelta, own_runner: str) -> list[str]:
     """Active jobs whose runner is gone or silent for longer than ``stale_after``."""
     return orphaned(session, JobRow, stale_after=stale_after, own_runner=own_runner)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, select, update
 from sqlalchemy.orm import Session
 
 from allocator.errors import Issue, NotFound, VersionConflict
+from api.errors import SystemsChanged
 from api.security import Principal
 from api.storage.tables import (
     ApiKey,
@@ -161,6 +162,23 @@ def add_version(
     The check and the bump are one conditional UPDATE, so two concurrent edits of the same
     version cannot both succeed (the unique (scenario, version) constraint backs it up).
     """
+    known = set(scenario_system_ids(session, scenario_pk=row.id))
+    given = set(systems_of(scenario))
+    if given != known:
+        added, dropped = sorted(given - known), sorted(known - given)
+        change = "; ".join(
+            part
+            for part in (
+                f"adds {', '.join(added)}" if added else "",
+                f"drops {', '.join(dropped)}" if dropped else "",
+            )
+            if part
+        )
+        raise SystemsChanged(
+            f"scenario {row.id!r} covers {', '.join(sorted(known))} and this version {change}: "
+            "a scenario's systems are fixed when it is created (so no system's keys lose "
+            "sight of it); submit a new scenario for a different set of systems"
+        )
     new_version = base_version + 1
     bumped = session.execute(
         update(ScenarioRow)
@@ -174,12 +192,6 @@ def add_version(
             f"you edited version {base_version} but the latest is {row.latest_version}: "
             "fetch it, reapply your change and submit again"
         )
-    known = set(scenario_system_ids(session, scenario_pk=row.id))
-    session.add_all(
-        ScenarioSystem(scenario_pk=row.id, system_id=system)
-        for system in systems_of(scenario)
-        if system not in known
-    )
     version = _version_row(
         scenario_pk=row.id,
         version=new_version,
@@ -340,7 +352,11 @@ def list_audit(
     limit: int,
     before_id: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest first: entries whose systems all belong to the principal."""
+    """Newest first: entries touching any of the principal's systems (or no system at all).
+
+    An entry about two systems is shown to the admins of both, so neither loses sight of
+    what was done to its scenarios.
+    """
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if scenario_pk is not None:
         get_scenario(session, principal=principal, scenario_pk=scenario_pk)
@@ -349,7 +365,8 @@ def list_audit(
         query = query.where(AuditEntry.id < before_id)
     found: list[AuditEntry] = []
     for entry in session.scalars(query.execution_options(yield_per=200)):
-        if principal.covers(json.loads(entry.systems)):
+        systems = set(json.loads(entry.systems))
+        if not systems or systems & principal.systems:
             found.append(entry)
             if len(found) >= limit:
                 break

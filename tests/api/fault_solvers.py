@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from api.worker import run_batch_document, solve_document
@@ -21,6 +23,17 @@ def sleepy_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Sleep for the job's ``time_limit_s`` seconds, then solve for real."""
     time.sleep(float(payload.get("time_limit_s") or 0))
     return solve_document({**payload, "time_limit_s": None})
+
+
+GATE_ENV = "ALLOCATOR_TEST_SOLVE_GATE"
+
+
+def gated_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Wait until the file named by ``$ALLOCATOR_TEST_SOLVE_GATE`` exists, then solve."""
+    gate = Path(os.environ[GATE_ENV])
+    while not gate.exists():
+        time.sleep(0.05)
+    return solve_document(payload)
 
 
 def broken_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -70,7 +70,10 @@ def _local_tables(body: dict[str, Any], base: dict[str, Any], out: Path) -> dict
     spec = BatchSpec.model_validate({**body["spec"], "base": Scenario.model_validate(base)})
     summary = run_batch(spec, store_dir=out, excel=False)
     assert summary.complete
-    return {name: (out / f"{name}.csv").read_text() for name in ("runs", "providers", "places")}
+    return {
+        name: (out / f"{name}.csv").read_bytes().decode()
+        for name in ("runs", "providers", "places")
+    }
 
 
 def _csv(client: TestClient, headers: Headers, batch_id: str, table: str) -> str:

@@ -1,0 +1,81 @@
+"""Per-key and per-system limits on queued plus running solve jobs and batches.
+
+Without them one plan key can queue any number of national-size solves and starve every
+other tenant. A request that would go over a limit is refused with 429 and
+``Retry-After`` before anything is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.errors import QueueFull
+from api.security import Principal
+from api.settings import Settings
+from api.storage.tables import BatchRow, BatchSystem, JobRow, ScenarioSystem
+
+ACTIVE = ("queued", "running")
+
+
+def _refuse(what: str, count: int, limit: int, settings: Settings) -> QueueFull:
+    return QueueFull(
+        f"{what} already has {count} queued or running (the limit is {limit}): wait for some "
+        "to finish, or cancel one, then try again",
+        retry_after_s=settings.queue_retry_after_s,
+    )
+
+
+def check_job_quota(
+    session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
+) -> None:
+    """429 unless the key and every system may have one more active solve job."""
+    active = JobRow.state.in_(ACTIVE)
+    mine = session.scalar(
+        select(func.count())
+        .select_from(JobRow)
+        .where(active, JobRow.created_by == principal.key_id)
+    )
+    if (mine or 0) >= settings.max_active_jobs_per_key:
+        raise _refuse("this key", mine or 0, settings.max_active_jobs_per_key, settings)
+    for system in sorted(set(systems)):
+        count = session.scalar(
+            select(func.count(func.distinct(JobRow.id)))
+            .select_from(JobRow)
+            .join(ScenarioSystem, ScenarioSystem.scenario_pk == JobRow.scenario_pk)
+            .where(active, ScenarioSystem.system_id == system)
+        )
+        if (count or 0) >= settings.max_active_jobs_per_system:
+            raise _refuse(
+                f"system {system}", count or 0, settings.max_active_jobs_per_system, settings
+            )
+
+
+def check_batch_quota(
+    session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
+) -> None:
+    """429 unless the key and every system may have one more active batch."""
+    active = BatchRow.state.in_(ACTIVE)
+    mine = session.scalar(
+        select(func.count())
+        .select_from(BatchRow)
+        .where(active, BatchRow.created_by == principal.key_id)
+    )
+    if (mine or 0) >= settings.max_active_batches_per_key:
+        raise _refuse("this key", mine or 0, settings.max_active_batches_per_key, settings)
+    for system in sorted(set(systems)):
+        count = session.scalar(
+            select(func.count(func.distinct(BatchRow.id)))
+            .select_from(BatchRow)
+            .join(BatchSystem, BatchSystem.batch_id == BatchRow.id)
+            .where(active, BatchSystem.system_id == system)
+        )
+        if (count or 0) >= settings.max_active_batches_per_system:
+            raise _refuse(
+                f"system {system}", count or 0, settings.max_active_batches_per_system, settings
+            )
+
+
+__all__ = ["QueueFull", "check_batch_quota", "check_job_quota"]

@@ -1,0 +1,159 @@
+"""Bounded work: capped issue lists, capped workbook parsing, and per-key / per-system queues."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+
+from allocator.io.excel_read import read_workbook_bytes
+from allocator.io.excel_write import build_workbook
+from allocator.io.limits import ReadLimits
+from api.app import create_app
+from api.security import Role
+from models import Scenario
+from tests.api.helpers import (
+    API,
+    Headers,
+    assert_problem,
+    make_settings,
+    new_key,
+    submit,
+    tiny_for,
+    wait_for_job,
+)
+
+SLOW = "tests.api.fault_solvers:slow_solve"
+
+
+def workbook(rows: int, *, bad: bool) -> bytes:
+    """The tiny scenario as a workbook with ``rows`` more Providers rows (invalid if ``bad``)."""
+    wb: Workbook = build_workbook(Scenario.model_validate(tiny_for("S1")))
+    sheet = wb["Providers"]
+    for number in range(rows):
+        money = "lots" if bad else "1.00"  # 'lots' is a cell problem: not an amount
+        sheet.append([f"X{number}", "extra", "general_practice", "P1", "well", money, money])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client: TestClient, headers: Headers, data: bytes) -> Any:
+    files = {"file": ("big.xlsx", data, "application/octet-stream")}
+    return client.post(f"{API}/scenarios", files=files, headers=headers)
+
+
+def test_a_long_list_of_issues_is_capped_and_counted(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, max_issues_reported=25))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = assert_problem(
+            upload(client, new_key(app, Role.PLAN, "S1"), workbook(400, bad=True)), 422
+        )
+    assert len(body["errors"]) == 25
+    assert body["errors_total"] > 400
+    assert sum(body["error_counts"].values()) == body["errors_total"]
+
+
+def test_a_short_list_of_issues_is_not_summarised(client: TestClient, admin: Headers) -> None:
+    body = assert_problem(upload(client, admin, workbook(2, bad=True)), 422)
+    assert 0 < len(body["errors"]) < 300
+    assert "errors_total" not in body and "error_counts" not in body
+
+
+def test_reading_stops_at_the_row_limit() -> None:
+    limits = ReadLimits(max_rows_per_sheet=50, max_cells=10**9, max_issues=10**9)
+    scenario, issues = read_workbook_bytes(workbook(200, bad=False), limits)
+    assert scenario is None
+    stopped = [i for i in issues if i.code == "too-large"]
+    assert len(stopped) == 1 and stopped[0].sheet == "Providers" and stopped[0].row == 52
+    assert "more than 50 rows" in stopped[0].message
+
+
+def test_reading_stops_at_the_cell_and_problem_limits() -> None:
+    few_cells = ReadLimits(max_rows_per_sheet=10**9, max_cells=100, max_issues=10**9)
+    _, issues = read_workbook_bytes(workbook(200, bad=False), few_cells)
+    assert next(i.message for i in issues if i.code == "too-large").endswith(
+        "more than 100 cells in the workbook (the limit)"
+    )
+    few_problems = ReadLimits(max_rows_per_sheet=10**9, max_cells=10**9, max_issues=30)
+    _, issues = read_workbook_bytes(workbook(2_000, bad=True), few_problems)
+    assert len(issues) < 100 and any(i.code == "too-large" for i in issues)
+
+
+def test_the_row_limit_is_a_setting(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, max_sheet_rows=20))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = assert_problem(
+            upload(client, new_key(app, Role.PLAN, "S1"), workbook(60, bad=False)), 422
+        )
+    assert [e["code"] for e in body["errors"]] == ["too-large"]
+
+
+def _solve(client: TestClient, headers: Headers, scenario_id: str) -> Any:
+    return client.post(
+        f"{API}/scenarios/{scenario_id}/versions/1/solve", json={"mode": "job"}, headers=headers
+    )
+
+
+def test_queued_jobs_are_limited_per_key_and_per_system(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path,
+        solve_target=SLOW,
+        max_active_jobs_per_key=2,
+        max_active_jobs_per_system=3,
+        queue_retry_after_s=7,
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        flood, other, elsewhere = (
+            new_key(app, Role.PLAN, "S1"),
+            new_key(app, Role.PLAN, "S1"),
+            new_key(app, Role.PLAN, "S2"),
+        )
+        scenario_id = submit(client, flood)
+        jobs = [_solve(client, flood, scenario_id) for _ in range(2)]
+        assert [j.status_code for j in jobs] == [202, 202]
+        refused = _solve(client, flood, scenario_id)
+        body = assert_problem(refused, 429)
+        assert refused.headers["Retry-After"] == "7"
+        assert body["type"].endswith(":queue-full") and "this key" in body["detail"]
+        assert _solve(client, other, scenario_id).status_code == 202  # the system's third
+        system_full = assert_problem(_solve(client, other, scenario_id), 429)
+        assert "system S1" in system_full["detail"]
+        other_id = submit(client, elsewhere, tiny_for("S2"))
+        assert (
+            _solve(client, elsewhere, other_id).status_code == 202
+        )  # another tenant is not blocked
+        first = jobs[0].json()["job"]["id"]
+        assert client.post(f"{API}/jobs/{first}/cancel", headers=flood).status_code in (200, 202)
+        wait_for_job(client, flood, first, ("cancelled",))
+        assert _solve(client, flood, scenario_id).status_code == 202  # room again
+        spec = client.get("/openapi.json").json()
+        solve_op = spec["paths"]["/api/v1/scenarios/{scenario_id}/versions/{version}/solve"]["post"]
+        assert "Retry-After" in solve_op["responses"]["429"]["headers"]
+
+
+def test_batches_are_limited_per_key(tmp_path: Path) -> None:
+    app = create_app(
+        make_settings(
+            tmp_path,
+            batch_target="tests.api.fault_solvers:sleepy_batch",
+            max_active_batches_per_key=1,
+        )
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        planner = new_key(app, Role.PLAN, "S1")
+        scenario_id = submit(client, planner)
+        body = {
+            "name": "sweep",
+            "base": {"scenario_id": scenario_id, "version": 1},
+            "grid": [{"name": "g", "change": {"kind": "pot_growth"}, "values": [0.0, 0.01, 0.02]}],
+        }
+        first = client.post(f"{API}/batches", json=body, headers=planner)
+        assert first.status_code == 202, first.text
+        second = client.post(f"{API}/batches", json=body, headers=planner)
+        assert_problem(second, 429)
+        assert second.headers["Retry-After"] == "30"

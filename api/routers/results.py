@@ -16,6 +16,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
+from allocator.io.comparison_export import (
+    ComparisonTable,
+    comparison_csv,
+    comparison_workbook_bytes,
+)
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from allocator.io.risk_export import report_tidy
 from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
@@ -284,15 +289,31 @@ comparisons_router = APIRouter(
 )
 
 
-@comparisons_router.get("", summary="Compare two results")
+@comparisons_router.get(
+    "",
+    summary="Compare two results (JSON, a CSV table or an Excel workbook)",
+    response_model=ComparisonPublic,
+    responses={
+        200: {
+            "description": "The comparison",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def compare(
     session: SessionDep,
     principal: Reader,
     a: Annotated[str, Query(description="Result id (before).", max_length=64)],
     b: Annotated[str, Query(description="Result id (after).", max_length=64)],
-) -> ComparisonPublic:
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    table: Annotated[ComparisonTable, Query(description="CSV only: which table.")] = "changes",
+) -> Response | ComparisonPublic:
     """Per provider, system, place, neighbourhood, segment and funder: the change in £ and
-    %; rules that started or stopped binding; which scenario inputs differ."""
+    %; rules that started or stopped binding; which scenario inputs differ (money in £ in
+    the CSV and workbook). Any other ``format`` is refused with 422."""
     row_a = repository.get_result(session, principal=principal, result_id=a)
     row_b = repository.get_result(session, principal=principal, result_id=b)
     scenarios = [
@@ -311,6 +332,23 @@ def compare(
         a_label=row_a.id,
         b_label=row_b.id,
     )
-    return ComparisonPublic(
-        a=result_summary(session, row_a), b=result_summary(session, row_b), comparison=comparison
+    if format == "json":
+        return ComparisonPublic(
+            a=result_summary(session, row_a),
+            b=result_summary(session, row_b),
+            comparison=comparison,
+        )
+    stem = f"comparison-{row_a.id}-{row_b.id}"
+    if format == "xlsx":
+        body, media_type, name = comparison_workbook_bytes(comparison), XLSX, f"{stem}.xlsx"
+    else:
+        body, media_type, name = (
+            comparison_csv(comparison, table),
+            "text/csv",
+            f"{stem}-{table}.csv",
+        )
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

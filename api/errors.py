@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allocator.errors import (
+    cell_address,
     AllocatorError,
     Issue,
     LimitExceeded,
@@ -94,6 +95,10 @@ class ProblemIssue(BaseModel):
     message: str
     sheet: str | None = None
     row: int | None = None
+    cell: str | None = Field(
+        default=None, description="The workbook cell as finance staff cite it: Funders!D3."
+    )
+    field: str | None = Field(default=None, description="The field that cell holds.")
     code: str = "invalid"
 
 
@@ -151,6 +156,10 @@ def issues_to_problem(issues: Sequence[Issue]) -> list[ProblemIssue]:
             message=issue.message,
             sheet=issue.sheet,
             row=issue.row,
+            cell=None
+            if issue.sheet is None or not issue.row
+            else cell_address(issue.sheet, issue.column, issue.row),
+            field=issue.field,
             code=issue.code,
         )
         for issue in issues

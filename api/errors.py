@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from allocator.errors import (
-    cell_address,
     AllocatorError,
     Issue,
     LimitExceeded,
@@ -31,6 +30,7 @@ from allocator.errors import (
     SolverFailed,
     SolverUnavailable,
     VersionConflict,
+    cell_address,
 )
 
 log = logging.getLogger("api.errors")

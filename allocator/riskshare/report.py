@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SIGN_CONVENTION = (
+    "Sign: + is an overspend, a cost to whoever bears it (the provider for its share, the "
+    "pool for its call on the reserve); − is an underspend, money kept."
+)
+
 from allocator.riskshare.volume import VolumeRisk
 from models.enums import BreakevenLevel, PaymentKind
 
@@ -98,3 +103,19 @@ class RiskReport(ReportModel):
     pool: PoolRisk
     pooled_budgets: tuple[PooledBudgetRisk, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def reserve_warning(reserve: ReserveRisk) -> str | None:
+    """A warning, in words and £m, when the reserve is below what the confidence needs."""
+    if reserve.reserve_pence >= reserve.reserve_needed_pence:
+        return None
+
+    def m(pence: int) -> str:
+        return f"{'-' if pence < 0 else ''}£{abs(pence) / 100_000_000:,.1f}m"
+
+    return (
+        f"Warning: the reserve of {m(reserve.reserve_pence)} is below the "
+        f"{m(reserve.reserve_needed_pence)} that {reserve.confidence:.0%} confidence needs "
+        f"(short by {m(reserve.reserve_needed_pence - reserve.reserve_pence)}); the call "
+        f"exceeds it in {reserve.prob_exceeds_reserve:.1%} of draws."
+    )

@@ -27,7 +27,7 @@ def test_risk_on_a_scenario_prints_the_tables_and_writes_a_tidy_csv(tmp_path: Pa
     assert result.exit_code == 0, result.output
     for text in (
         "Providers after sharing",
-        "P(deficit)",
+        "P(overspend)",
         "CVaR of the call",
         "P(call exhausts the reserve)",
         "reserve needed at 95%",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allocator.riskshare.volume import VolumeRisk
+from models.enums import BreakevenLevel, PaymentKind
+
 SIGN_CONVENTION = (
     "Sign: + is an overspend, a cost to whoever bears it (the provider for its share, the "
     "pool for its call on the reserve); − is an underspend, money kept."
 )
-
-from allocator.riskshare.volume import VolumeRisk
-from models.enums import BreakevenLevel, PaymentKind
 
 
 class ReportModel(BaseModel):

@@ -38,7 +38,7 @@ def agreement_sheet_rows(agreement: RiskShareAgreement) -> dict[str, list[Row]]:
         ((*head, "partners", j), {"agreement_id": agreement.agreement_id, **partner})
         for j, partner in enumerate(doc["partners"])
     ]
-    rows = {"RiskShareAgreements": [(head, doc)], "RiskShareBands": bands}
+    rows: dict[str, list[Row]] = {"RiskShareAgreements": [(head, doc)], "RiskShareBands": bands}
     if partners:
         rows["PooledPartners"] = partners
     return rows

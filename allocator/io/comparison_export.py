@@ -102,7 +102,7 @@ def comparison_csv(c: Comparison, table: str = "changes") -> bytes:
     """One table of the comparison as UTF-8 CSV bytes (every text cell inert)."""
     if table not in COMPARISON_TABLES:
         raise UnknownFormat(f"no table {table!r}; choose one of {', '.join(COMPARISON_TABLES)}")
-    return csv_bytes(comparison_frames(c)[table])  # type: ignore[index]
+    return csv_bytes(comparison_frames(c)[table])
 
 
 CHANGE_COLUMNS = (

@@ -138,7 +138,7 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
         scheme_pence=scheme_pence,
         scheme_neighbourhoods=(scheme, neighbourhood),
         scheme_neighbourhood_pence=scheme_nb,
-        provider_solver=provider_lp,
+        provider_solver=np.asarray(provider_lp, dtype=np.float64),
         flow_solver=flow_lp[sel],
         cell_solver=cell_lp,
         scheme_neighbourhood_solver=np.asarray(scheme_nb_lp, dtype=np.float64),

@@ -23,7 +23,7 @@ def _moved(published: IntArray, solver: FloatArray) -> FloatArray:
 
 
 def _by(groups: IntArray, moved: FloatArray, size: int) -> FloatArray:
-    return np.bincount(groups, weights=moved, minlength=size)
+    return np.asarray(np.bincount(groups, weights=moved, minlength=size), dtype=np.float64)
 
 
 def _pence(value: float) -> float:

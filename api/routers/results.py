@@ -314,6 +314,28 @@ def compare(
     """Per provider, system, place, neighbourhood, segment and funder: the change in £ and
     %; rules that started or stopped binding; which scenario inputs differ (money in £ in
     the CSV and workbook). Any other ``format`` is refused with 422."""
+    public = comparison_public(session, principal, a, b)
+    if format == "json":
+        return public
+    comparison = public.comparison
+    stem = f"comparison-{public.a.id}-{public.b.id}"
+    if format == "xlsx":
+        body, media_type, name = comparison_workbook_bytes(comparison), XLSX, f"{stem}.xlsx"
+    else:
+        body, media_type, name = (
+            comparison_csv(comparison, table),
+            "text/csv",
+            f"{stem}-{table}.csv",
+        )
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def comparison_public(session: Session, principal: Principal, a: str, b: str) -> ComparisonPublic:
+    """The comparison of two visible results, each with the scenario version it came from."""
     row_a = repository.get_result(session, principal=principal, result_id=a)
     row_b = repository.get_result(session, principal=principal, result_id=b)
     scenarios = [
@@ -332,23 +354,6 @@ def compare(
         a_label=row_a.id,
         b_label=row_b.id,
     )
-    if format == "json":
-        return ComparisonPublic(
-            a=result_summary(session, row_a),
-            b=result_summary(session, row_b),
-            comparison=comparison,
-        )
-    stem = f"comparison-{row_a.id}-{row_b.id}"
-    if format == "xlsx":
-        body, media_type, name = comparison_workbook_bytes(comparison), XLSX, f"{stem}.xlsx"
-    else:
-        body, media_type, name = (
-            comparison_csv(comparison, table),
-            "text/csv",
-            f"{stem}-{table}.csv",
-        )
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return ComparisonPublic(
+        a=result_summary(session, row_a), b=result_summary(session, row_b), comparison=comparison
     )

@@ -1,8 +1,9 @@
 """The risk report as pydantic models (served as JSON): pence are ints, probabilities floats.
 
-Losses are positive when bad: a provider's ``share`` is the part of its variance it
-bears (negative: a gain it keeps); the pool's ``call`` is what the providers' variances
-cost the pool after sharing. Expected values and CVaR are rounded to the penny from the
+One sign convention (`SIGN_CONVENTION`), as in every table, export and chart: + is an
+overspend, a cost to whoever bears it. A provider's ``share`` is the part of its variance
+it bears (negative: an underspend it keeps); the pool's ``call`` is what the providers'
+variances cost the pool after sharing. Expected values and CVaR are rounded to the penny from the
 sample (halves away from zero); VaR and histogram edges are exact sample pence.
 """
 
@@ -31,14 +32,17 @@ class Histogram(ReportModel):
 
 
 class LossStats(ReportModel):
-    """Summary of one loss (pence, positive is bad) over the draws, at the report's level."""
+    """Summary of one loss over the draws, at the report's level: pence, + an overspend (a
+    cost to the bearer), − an underspend."""
 
-    expected_pence: int = Field(description="Mean loss; negative: an expected gain.")
+    expected_pence: int = Field(
+        description="Mean overspend (+, a cost); negative: an expected underspend."
+    )
     expected_se_pence: int = Field(description="Standard error of the mean.")
     var_pence: int = Field(description="Value-at-risk: the loss not exceeded at the level.")
     cvar_pence: int = Field(description="Mean of the worst (1 − level) share of draws.")
     cvar_se_pence: int = Field(description="Asymptotic standard error of the CVaR.")
-    prob_loss: float = Field(description="Probability of a loss (a deficit) above zero.")
+    prob_loss: float = Field(description="Probability of an overspend (a cost above zero).")
 
 
 class ProviderRisk(ReportModel):

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def cell_address(sheet: str, column: str | None = None, row: int | None = None) -> str:
+    """Where a problem is, as finance staff cite it: ``Funders!D3``; a whole row
+    ``Funders!3:3``; a sheet ``Funders``. A sheet name with spaces is quoted as Excel
+    quotes it: ``'Pace of change'!B4``."""
+    name = sheet if _PLAIN_SHEET.fullmatch(sheet) else "'" + sheet.replace("'", "''") + "'"
+    if row is None or row <= 0:
+        return sheet
+    return f"{name}!{column}{row}" if column else f"{name}!{row}:{row}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,7 +23,9 @@ class Issue:
     """One located problem in an input.
 
     ``loc`` is the path inside the scenario document (``("providers", 3, "baseline_pence")``);
-    ``sheet`` and ``row`` locate it in a workbook (row as Excel shows it) when it came from one.
+    ``sheet`` and ``row`` locate it in a workbook (row as Excel shows it) when it came from one;
+    ``column`` is the cell's column letter and ``field`` the field that column holds, when
+    the problem is in one cell.
     """
 
     loc: tuple[str | int, ...]
@@ -18,18 +33,26 @@ class Issue:
     sheet: str | None = None
     row: int | None = None
     code: str = "invalid"
+    column: str | None = None
+    field: str | None = None
 
-    def where(self) -> str:
-        """Human location: ``sheet 'Providers' row 5, providers[3].baseline_pence``."""
+    def path(self) -> str:
+        """The location in the scenario document: ``providers[3].baseline_pence``."""
         path = ""
         for part in self.loc:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        parts = []
-        if self.sheet is not None:
-            parts.append(f"sheet '{self.sheet}'" + (f" row {self.row}" if self.row else ""))
-        if path:
-            parts.append(path)
-        return ", ".join(parts) or "(document)"
+        return path
+
+    def where(self) -> str:
+        """Human location: ``Funders!D3 (amount_pence)`` for a cell of a workbook,
+        ``Providers!5:5 · providers[3]`` for a row, else the document path."""
+        path = self.path()
+        if self.sheet is None:
+            return path or "(document)"
+        address = cell_address(self.sheet, self.column, self.row)
+        if self.field:
+            return f"{address} ({self.field})"
+        return f"{address} · {path}" if path else address
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -37,6 +60,8 @@ class Issue:
             "message": self.message,
             "sheet": self.sheet,
             "row": self.row,
+            "column": self.column,
+            "field": self.field,
             "code": self.code,
         }
 

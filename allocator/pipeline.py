@@ -17,6 +17,7 @@ from allocator.errors import ScenarioInvalid
 from allocator.formulation.formulate import Formulation, formulate
 from allocator.publish.assemble import assemble
 from allocator.publish.pence_plan import plan_pence
+from allocator.publish.rounding_moved import rounding_moved
 from allocator.publish.rule_lines import rule_rows
 from allocator.stages.sequence import SequenceOutcome, solve_sequence
 from allocator.validate import blocking, validate_scenario
@@ -108,4 +109,7 @@ def solve_scenario(
         assemble_s=done - solved,
         total_s=done - started,
     )
-    return assemble(formulation, outcome, plan, timings, rules, explanation, infeasibility)
+    result = assemble(formulation, outcome, plan, timings, rules, explanation, infeasibility)
+    if plan is None:
+        return result
+    return result.model_copy(update={"rounding": rounding_moved(formulation, plan)})

@@ -30,6 +30,7 @@ from allocator.errors import (
     SolverFailed,
     SolverUnavailable,
     VersionConflict,
+    cell_address,
 )
 from allocator.io.limits import IssueSummary, summarise_issues
 
@@ -112,6 +113,10 @@ class ProblemIssue(BaseModel):
     message: str
     sheet: str | None = None
     row: int | None = None
+    cell: str | None = Field(
+        default=None, description="The workbook cell as finance staff cite it: Funders!D3."
+    )
+    field: str | None = Field(default=None, description="The field that cell holds.")
     code: str = "invalid"
 
 
@@ -187,6 +192,10 @@ def issues_to_problem(issues: Sequence[Issue]) -> list[ProblemIssue]:
             message=issue.message,
             sheet=issue.sheet,
             row=issue.row,
+            cell=None
+            if issue.sheet is None or not issue.row
+            else cell_address(issue.sheet, issue.column, issue.row),
+            field=issue.field,
             code=issue.code,
         )
         for issue in issues

@@ -33,7 +33,9 @@ def pct(share: float | None) -> str:
 
 def fail(error: AllocatorError) -> NoReturn:
     err.print(f"[red]{error.title}[/red]: {error.detail}")
-    for number, issue in enumerate(error.issues, start=1):
+    from allocator.io.excel_reading import reading_order
+
+    for number, issue in enumerate(reading_order(error.issues), start=1):
         err.print(f"  {number}. {issue.where()}: {issue.message}")
     raise typer.Exit(1)
 

@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 
 from allocator.errors import AllocatorError
-from allocator.io.cells import write_csv, write_workbook
 from cli.common import fail, gbp, load_or_exit, make_console, pct
 from models import Scenario
 from models.comparison import Comparison
@@ -53,6 +52,10 @@ def compare(
     """Compare two allocations (results, or scenarios solved on the fly)."""
     from allocator.explain.compare import compare_results
 
+    if out is not None and out.suffix.lower() not in (".json", ".csv", ".xlsx"):
+        raise typer.BadParameter(
+            f"unknown output format {out.suffix!r}: use .json, .csv or .xlsx", param_hint="--out"
+        )
     result_a, scenario_a = _result_or_scenario(a, backend)
     result_b, scenario_b = _result_or_scenario(b, backend)
     comparison = compare_results(
@@ -104,26 +107,26 @@ def print_comparison(c: Comparison, top: int) -> None:
         for r in c.rules:
             table.add_row(r.rule, r.change)
         console.print(table)
-    if c.inputs:
+    from allocator.io.comparison_export import INPUTS_UNKNOWN, input_change_text
+
+    if not c.inputs_known:
+        console.print(INPUTS_UNKNOWN, markup=False)
+    elif c.inputs:
         console.print(f"Inputs that differ ({len(c.inputs)}):")
         for change in c.inputs[:top]:
-            console.print(f"  {change.path}: {change.a!r} → {change.b!r}")
+            console.print(f"  {input_change_text(change)}", markup=False)
 
 
 def write_comparison(c: Comparison, path: Path) -> None:
-    import pandas as pd
+    """``.json``: the comparison; ``.csv``: the change lines; ``.xlsx``: the workbook."""
+    from allocator.io.comparison_export import comparison_csv, comparison_workbook_bytes
 
     suffix = path.suffix.lower()
     if suffix == ".json":
         path.write_text(c.model_dump_json(indent=2) + "\n")
-        return
-    lines = pd.DataFrame([x.model_dump() for x in c.lines])
-    if suffix == ".csv":
-        write_csv(lines, path)
-        return
-    if suffix == ".xlsx":
-        rules = pd.DataFrame([r.model_dump() for r in c.rules])
-        inputs = pd.DataFrame([{"path": i.path, "a": str(i.a), "b": str(i.b)} for i in c.inputs])
-        write_workbook({"changes": lines, "rules": rules, "inputs": inputs}, path)
-        return
-    raise typer.BadParameter(f"unknown output format {path.suffix!r}: use .json, .csv or .xlsx")
+    elif suffix == ".csv":
+        path.write_bytes(comparison_csv(c, "changes"))
+    elif suffix == ".xlsx":
+        path.write_bytes(comparison_workbook_bytes(c))
+    else:
+        raise typer.BadParameter(f"unknown output format {path.suffix!r}: use .json, .csv or .xlsx")

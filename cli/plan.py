@@ -92,10 +92,19 @@ def plan(
             fail(error)
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    frame = result.glide_path()
+    frame, providers = with_pounds(result.glide_path()), with_pounds(result.provider_path())
     print_glide_path(frame)
-    write_frame(frame, target)
-    console.print(f"Glide path written to [bold]{target}[/bold]")
+    print_providers(providers)
+    provider_target = target.with_name(f"{target.stem}-providers{target.suffix}")
+    if target.suffix.lower() == ".xlsx":
+        write_frames({"places": frame, "providers": providers}, target)
+        console.print(f"Glide path (places and providers) written to [bold]{target}[/bold]")
+    else:
+        write_frame(frame, target)
+        write_frame(providers, provider_target)
+        console.print(
+            f"Glide path written to [bold]{target}[/bold], providers to [bold]{provider_target}[/bold]"
+        )
     if results is not None:
         results.mkdir(parents=True, exist_ok=True)
         for year in result.years:
@@ -128,6 +137,50 @@ def print_glide_path(frame: pd.DataFrame) -> None:
         name = rows["name"].iloc[0] or place_id
         table.add_row(str(name), *cells)
     console.print(table)
+
+
+def with_pounds(frame: pd.DataFrame) -> pd.DataFrame:
+    """A ``_gbp`` column (pounds, exact to the penny) beside each ``_pence`` one."""
+    out = frame.copy()
+    for column in [c for c in frame.columns if str(c).endswith("_pence")]:
+        out.insert(
+            list(out.columns).index(column) + 1,
+            column.removesuffix("_pence") + "_gbp",
+            frame[column].astype("Float64") / 100,
+        )
+    return out
+
+
+def print_providers(frame: pd.DataFrame) -> None:
+    """One row per provider, one column per year: its budget in £ and the change on last year."""
+    table = Table(title="Provider budgets (change on the year before; pass-through included)")
+    table.add_column("provider")
+    years = list(dict.fromkeys(zip(frame["year"], frame["financial_year"], strict=True)))
+    for year, label in years:
+        table.add_column(f"year {year}" + (f" {label}" if label else ""), justify="right")
+    for provider_id, rows in frame.groupby("provider_id", sort=False):
+        cells = []
+        for year, _ in years:
+            row = rows[rows["year"] == year]
+            if row.empty:
+                cells.append("-")
+                continue
+            first = row.iloc[0]
+            change = int(first["change_pence"])
+            sign = "+" if change > 0 else "-" if change < 0 else ""
+            cells.append(f"{gbp(int(first['budget_pence']))} ({sign}{gbp(abs(change))})")
+        name = rows["name"].iloc[0] or provider_id
+        table.add_row(str(name), *cells)
+    console.print(table)
+
+
+def write_frames(frames: dict[str, pd.DataFrame], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import pandas as pd
+
+    with pd.ExcelWriter(target) as writer:
+        for name, frame in frames.items():
+            frame.to_excel(writer, index=False, sheet_name=name)
 
 
 def write_frame(frame: pd.DataFrame, target: Path) -> None:

@@ -65,7 +65,11 @@ def risk_design(
     level: Annotated[float, typer.Option(help="CVaR level, e.g. 0.95.")] = 0.95,
     agreement_id: Annotated[str | None, typer.Option(help="Id of the new agreement.")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the agreement's JSON to this file.")
+        Path | None,
+        typer.Option(
+            help="Write the agreement: .json (the agreement) or .xlsx (rows on the scenario "
+            "template's RiskShareAgreements and RiskShareBands sheets, to paste in)."
+        ),
     ] = None,
     backend: Annotated[str | None, typer.Option(help="Backend for a scenario solved here.")] = None,
 ) -> None:
@@ -75,6 +79,8 @@ def risk_design(
 
     if not 0.0 < level < 1.0:
         raise usage_error(f"--level must be strictly between 0 and 1, got {level}")
+    if out is not None and out.suffix.lower() not in (".json", ".xlsx"):
+        raise usage_error(f"--out takes a .json or .xlsx file, got {out.name!r}")
     edges = _edges(bands)
     result, scenario_doc = load_allocation(path, scenario, backend)
     budgets, mix = result_budgets(result)
@@ -149,7 +155,12 @@ def risk_design(
     if out is not None:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(snippet + "\n")
+            if out.suffix.lower() == ".xlsx":
+                from allocator.io.agreement_rows import design_workbook_bytes
+
+                out.write_bytes(design_workbook_bytes(design))
+            else:
+                out.write_text(snippet + "\n")
         except OSError as error:
             err.print(f"[red]Cannot write the agreement[/red]: {error}")
             raise typer.Exit(1) from None

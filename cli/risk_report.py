@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from allocator.domain.money import pence_to_gbp_str
 from allocator.errors import AllocatorError
 from allocator.riskshare.volume import VolumeRisk
 from cli.common import err, fail, gbp, load_or_exit, make_console, result_document
@@ -76,6 +78,11 @@ def load_allocation(
     return result, scenario
 
 
+def signed(pence: int) -> str:
+    """A risk figure with its sign: '+£1,234.00' an overspend (a cost), '-£5.00' kept."""
+    return ("+" if pence > 0 else "-" if pence < 0 else "") + pence_to_gbp_str(abs(pence))
+
+
 def _share(value: float) -> str:
     return f"{value:.1%}"
 
@@ -111,6 +118,7 @@ def risk(
     from allocator.io.risk_export import check_report_path, write_report
     from allocator.riskshare import histogram_lines, result_risk_report, write_histogram_png
     from allocator.riskshare.histogram import coarsen, require_matplotlib
+    from allocator.riskshare.report import SIGN_CONVENTION, reserve_warning
 
     for name, given in (("--level", level), ("--confidence", confidence)):
         if not 0.0 < given < 1.0:
@@ -139,14 +147,15 @@ def risk(
         f"[bold]{report.scenario_id}[/bold]  {report.draws:,} draws (seed {report.seed}), "
         f"level {report.level:.0%}, breakeven at {report.pool.breakeven.value} level"
     )
-    table = Table(title="Providers after sharing (position: + surplus, − deficit)")
+    console.print(SIGN_CONVENTION, highlight=False)
+    table = Table(title="Providers after sharing (+ overspend, a cost to the provider)")
     for column in (
         "provider",
         "budget",
         "agreement",
         "volume risk",
-        "expected position",
-        "P(deficit)",
+        "expected overspend",
+        "P(overspend)",
         "VaR",
         "CVaR",
         "appetite",
@@ -163,7 +172,7 @@ def risk(
             gbp(row.budget_pence),
             row.agreement_id or "(bears all)",
             "as agreed" if row.volume_risk is VolumeRisk.AGREEMENT else row.volume_risk.value,
-            gbp(-row.share.expected_pence),
+            signed(row.share.expected_pence),
             _share(row.share.prob_loss),
             gbp(row.share.var_pence),
             f"[red]{gbp(row.share.cvar_pence)}[/red]" if over else gbp(row.share.cvar_pence),
@@ -171,11 +180,11 @@ def risk(
         )
     console.print(table)
     pool, reserve = report.pool, report.pool.reserve
-    summary = Table(title="The pool")
+    summary = Table(title="The pool (+ overspend, a cost to the pool)")
     summary.add_column("figure")
     summary.add_column("value", justify="right")
     for label, value in (
-        ("expected call", gbp(pool.call.expected_pence)),
+        ("expected call", signed(pool.call.expected_pence)),
         ("VaR of the call", gbp(pool.call.var_pence)),
         ("CVaR of the call", gbp(pool.call.cvar_pence)),
         ("contingency reserve", gbp(reserve.reserve_pence)),
@@ -186,18 +195,28 @@ def risk(
     ):
         summary.add_row(label, value)
     console.print(summary)
+    warning = reserve_warning(reserve)
+    if warning:
+        console.print(f"[bold red]{escape(warning)}[/bold red]")
     for budget in report.pooled_budgets:
-        shares = ", ".join(f"{p.funder_id} {gbp(p.share.expected_pence)}" for p in budget.partners)
+        shares = ", ".join(
+            f"{p.funder_id} {signed(p.share.expected_pence)}" for p in budget.partners
+        )
         console.print(
             f"Pooled budget {budget.agreement_id}: expected variance "
-            f"{gbp(budget.variance.expected_pence)}; partners' expected shares: {shares}"
+            f"{signed(budget.variance.expected_pence)}; partners' expected shares: {shares}"
         )
     if histograms:
-        console.print("\n[bold]The pool's call[/bold] (draws per band of £)")
+        console.print(
+            "\n[bold]The pool's call[/bold] (draws per band of £; + overspend, a cost to the pool)"
+        )
         for line in histogram_lines(coarsen(pool.histogram, TERMINAL_BINS), width=30):
             console.print(line, highlight=False)
         for row in report.providers:
-            console.print(f"\n[bold]{row.provider_id}[/bold]: its part after sharing")
+            console.print(
+                f"\n[bold]{row.provider_id}[/bold]: its part after sharing "
+                "(+ overspend, a cost to the provider)"
+            )
             for line in histogram_lines(coarsen(row.histogram, TERMINAL_BINS), width=30):
                 console.print(line, highlight=False)
     for note in report.notes:
@@ -209,12 +228,23 @@ def risk(
             console.print(f"Report written to [bold]{out}[/bold]")
         if png is not None:
             png.mkdir(parents=True, exist_ok=True)
-            write_histogram_png(pool.histogram, png / "pool-call.png", title="The pool's call")
+            write_histogram_png(
+                pool.histogram,
+                png / "pool-call.png",
+                title="The pool's call on the reserve",
+                stats=pool.call,
+                level=report.level,
+                reserve_pence=reserve.reserve_pence,
+                warning=warning,
+            )
             for row in report.providers:
                 write_histogram_png(
                     row.histogram,
                     png / f"provider-{row.provider_id}.png",
                     title=f"{row.provider_id} after sharing",
+                    stats=row.share,
+                    level=report.level,
+                    bearer="the provider",
                 )
             console.print(f"Histograms written to [bold]{png}[/bold]")
     except AllocatorError as error:

@@ -23,34 +23,15 @@ from models import Scenario
 
 
 def where(issue: Issue) -> str:
-    """``sheet 'Providers' row 5 · providers[3].baseline_pence``."""
-    path = ""
-    for part in issue.loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    parts = []
-    if issue.sheet is not None:
-        parts.append(f"sheet '{issue.sheet}'" + (f" row {issue.row}" if issue.row else ""))
-    if path:
-        parts.append(path)
-    return " · ".join(parts) or "the file"
-
-
-def _reading_order(issues: list[Issue]) -> list[Issue]:
-    """Workbook issues sheet by sheet, row by row (stable: JSON issues keep their order)."""
-    from allocator.io.excel_layout import README_SHEET, SCENARIO_SHEET, SHEETS
-
-    rank = {
-        name: i for i, name in enumerate((README_SHEET, SCENARIO_SHEET, *(s.name for s in SHEETS)))
-    }
-    return sorted(
-        issues,
-        key=lambda i: (-1, 0) if i.sheet is None else (rank.get(i.sheet, len(rank)), i.row or 0),
-    )
+    """``Funders!D3 (amount_pence)`` in a workbook, else the document path (`Issue.where`)."""
+    return issue.where() if issue.sheet is not None or issue.loc else "the file"
 
 
 def _print_issues(console: Console, title: str, issues: list[Issue], style: str) -> None:
     console.print(f"[{style}]{escape(title)}[/{style}]")
-    for number, issue in enumerate(_reading_order(issues), start=1):
+    from allocator.io.excel_reading import reading_order
+
+    for number, issue in enumerate(reading_order(issues), start=1):
         console.print(f"  {number:>3}. [bold]{escape(where(issue))}[/bold]")
         console.print(f"       {escape(issue.message)}")
 

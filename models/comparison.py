@@ -53,6 +53,12 @@ class Comparison(DomainModel):
     lines: list[ChangeLine]
     rules: list[RuleChange]
     inputs: list[InputChange]
+    inputs_known: bool = Field(
+        default=True,
+        description="Whether the scenario inputs were compared. False when two result files "
+        "were compared without their scenarios: `inputs` is then empty because the inputs "
+        "are unknown, not because they are the same.",
+    )
     reconciles: bool = Field(
         description="Each level's changes add up exactly to the change in the pot."
     )

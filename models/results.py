@@ -277,6 +277,20 @@ class RiskLimitsReport(DomainModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class RoundingLine(DomainModel):
+    """How far rounding to whole pence moved one line of the reconciliation certificate."""
+
+    level: str = Field(
+        description="pot, funder, system, system_places, place_neighbourhoods, provider or providers"
+    )
+    unit_id: str = Field(default="", description="The funder, system, place or provider.")
+    moved_pence: float = Field(
+        description="Sum over the line's parts of |published pence − the solver's figure|, "
+        "in pence to 1/100p: how much money rounding moved between the parts. The line "
+        "still reconciles exactly; this is how far its parts are from the unrounded optimum."
+    )
+
+
 class AllocationResult(DomainModel):
     scenario_id: str
     scenario_hash: str
@@ -307,6 +321,11 @@ class AllocationResult(DomainModel):
     explanation: Explanation | None = None
     infeasibility: InfeasibilityReport | None = None
     notes: list[str] = Field(default_factory=list)
+    rounding: list[RoundingLine] = Field(
+        default_factory=list,
+        description="Per certificate line, how far rounding to whole pence moved it "
+        "(empty: no allocation, or a result from before this was recorded).",
+    )
     risk_limits: RiskLimitsReport | None = Field(
         default=None, description="Risk-aware allocations only: the CVaR limits and their checks."
     )

@@ -76,6 +76,32 @@ class PlanResult:
             frame[column] = frame[column].astype("Int64")
         return frame
 
+    def provider_path(self) -> pd.DataFrame:
+        """One row per year × provider: baseline (last year's budget), budget and change,
+        pass-through included (the provider's whole budget)."""
+        rows = [
+            {
+                "year": y.year,
+                "financial_year": y.financial_year,
+                "provider_id": p.provider_id,
+                "name": p.name,
+                "kind": p.kind,
+                "status": y.result.status,
+                "baseline_pence": p.baseline_pence,
+                "budget_pence": p.budget_pence,
+                "change_pence": p.budget_pence - p.baseline_pence,
+            }
+            for y in self.years
+            for p in y.result.providers
+        ]
+        columns = ["year", "financial_year", "provider_id", "name", "kind", "status"]
+        frame = pd.DataFrame(
+            rows, columns=[*columns, "baseline_pence", "budget_pence", "change_pence"]
+        )
+        for column in ("baseline_pence", "budget_pence", "change_pence"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
 
 def plan_years(
     scenario: Scenario,

@@ -155,8 +155,11 @@ def compare_results(
         if key not in bind_a
     ]
     inputs: list[InputChange] = []
+    # Same content hash: the inputs are known to be identical even without the scenarios.
+    inputs_known = a.scenario_hash == b.scenario_hash
     if scenario_a is not None and scenario_b is not None:
         inputs = diff_inputs(scenario_a.model_dump(mode="json"), scenario_b.model_dump(mode="json"))
+        inputs_known = True
 
     total_a = a.pot.capitated_pence + a.pot.pass_through_pence
     total_b = b.pot.capitated_pence + b.pot.pass_through_pence
@@ -188,5 +191,6 @@ def compare_results(
         lines=lines,
         rules=rules,
         inputs=inputs,
+        inputs_known=inputs_known,
         reconciles=reconciles,
     )

@@ -33,6 +33,7 @@ SHARE = "+0.00%;-0.00%;0.00%"
 PLAIN_SHARE = "0.00%"
 NUMBER = "#,##0.00;-#,##0.00;0.00"
 INTEGER = "#,##0;-#,##0;0"
+PENCE = '#,##0.00"p"'  # a fraction of money in pence (not a sum of money to add up)
 MONEY_FORMATS = frozenset({GBP, GBP_M, CHANGE_GBP, CHANGE_GBP_M, MILLIONS})
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -73,7 +74,7 @@ class Col:
 
     header: str
     field: str
-    kind: str = "text"  # text | gbp | gbp_m | change | change_m | millions | share | plain_share | number | int | bool
+    kind: str = "text"  # text | gbp | gbp_m | change | change_m | millions | share | plain_share | number | int | pence | bool
     width: float | None = None
 
 
@@ -87,6 +88,7 @@ _FORMATS = {
     "plain_share": PLAIN_SHARE,
     "number": NUMBER,
     "int": INTEGER,
+    "pence": PENCE,
 }
 _WIDTHS = {"gbp": 19.0, "gbp_m": 11.0, "change": 17.0, "change_m": 10.0, "share": 10.0}
 

@@ -23,8 +23,9 @@ from allocator.explain.finance import (
     rule_words,
 )
 from allocator.io.board_cells import BASIS_FONT, Col, put_text, write_table
+from allocator.io.board_certificate import certificate, no_allocation
 from allocator.io.board_sheets import bridge_sheet, extra_tables, masthead, notes_sheet, text_block
-from allocator.io.board_tables import certificate, detail_tables, no_allocation, unit_table
+from allocator.io.board_tables import detail_tables, unit_table
 from models import Scenario
 from models.results import AllocationResult
 
@@ -197,6 +198,7 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
             c.reserve_pence,
             c.difference_pence,
             c.difference_pence == 0,
+            c.rounding_moved_pence,
             c.display_rounding_m,
             c.in_means,
             c.out_means,
@@ -213,6 +215,7 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
             Col("Reserve (£)", "reserve_pence", "gbp"),
             Col("In - out - reserve (£)", "difference_pence", "gbp"),
             Col("Reconciles", "holds", "bool", width=11),
+            Col("Rounding moved (pence)", "rounding_moved_pence", "pence", width=13),
             Col("£m rounding (display)", "display_rounding_m", "millions", width=13),
             Col("In is", "in_means", width=34),
             Col("Out is", "out_means", width=40),
@@ -220,8 +223,11 @@ def _reconciliation(ws: Worksheet, result: AllocationResult) -> None:
         rows,
         title="Reconciliation certificate",
         basis="for the pot, each funder and each level: in = out + reserve, to the penny "
-        "(no money lapses in this allocation). Pence are exact; the £m column shows how far "
-        "the rounded £m figures miss adding up, a rounding of the display only",
+        "(no money lapses in this allocation). Pence are exact. Rounding moved: the optimiser "
+        "works in fractions of a penny; publishing in whole pence moved the line's parts "
+        "this many pence in total from its figures (the line still adds up exactly). "
+        "£m rounding: how far the rounded £m figures miss adding up, a rounding of the "
+        "display only",
     )
     failed = sum(1 for c in lines if c.difference_pence)
     verdict = (

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from allocator.io.board_cells import cell_pence, header_row
-from allocator.io.board_tables import PLACE_TO_NEIGHBOURHOODS, SYSTEM_TO_PLACES
+from allocator.io.board_certificate import PLACE_TO_NEIGHBOURHOODS, SYSTEM_TO_PLACES
 
 DETAIL_SHEETS = ("By place", "By funder", "Flows", "Cells", "Segments")
 # Per sheet, the columns whose sum is each row's Total (£).

@@ -20,6 +20,7 @@ from allocator.io.excel_layout import (
     NESTED_SHEETS,
     README_SHEET,
     SCENARIO_SHEET,
+    SETTINGS,
     SHEET_BY_NAME,
     SHEET_TABLES,
     SHEETS,
@@ -28,7 +29,14 @@ from allocator.io.excel_layout import (
     Sheet,
     normalise,
 )
-from allocator.io.excel_reading import Reading, Row, column_prefix
+from allocator.io.excel_reading import (
+    SETTING_VALUE_COLUMN,
+    Reading,
+    Row,
+    column_letter,
+    column_prefix,
+    reading_order,
+)
 from allocator.io.excel_settings import read_settings
 from allocator.io.excel_zip import check_workbook_bytes
 from allocator.io.limits import ReadBudget, ReadLimits
@@ -74,6 +82,7 @@ def _read_rows(ws: Any, sheet: Sheet, reading: Reading) -> list[Row]:
             reading.issue(sheet.name, 1, f"column '{column.header}' appears twice")
         else:
             columns[position] = column
+            reading.letters.setdefault(sheet.name, {})[column.key] = column_letter(position + 1)
     for column in sheet.columns:
         if column.required and column not in columns.values():
             reading.issue(sheet.name, 1, f"required column '{column.header}' is missing")
@@ -254,7 +263,16 @@ def _locate(issue: Issue, reading: Reading) -> Issue:
         if message.startswith("unexpected field") and ".payment." in f".{rest}.":
             message = "is not used with this payment kind; leave it blank"
         if sheet == SCENARIO_SHEET:
-            prefix = ""
+            setting = next((s.key for s in SETTINGS if s.path == loc[:length]), None)
+            return Issue(
+                loc=loc,
+                message=message,
+                sheet=sheet,
+                row=number,
+                code=issue.code,
+                column=SETTING_VALUE_COLUMN if setting else None,
+                field=setting,
+            )
         return Issue(loc=loc, message=prefix + message, sheet=sheet, row=number, code=issue.code)
     head = loc[0] if loc else None
     sheet_name = TABLE_SHEETS.get(str(head), SCENARIO_SHEET if head is not None else None)
@@ -289,7 +307,9 @@ def read_workbook_bytes(
     if reading.budget.stopped:  # what was read is incomplete: checking it further would mislead
         return None, reading.issues
     scenario, issues = parse_document(reading.document, reported=reading.issues)
-    located = [*reading.issues, *(_locate(issue, reading) for issue in issues)]
+    located = reading_order(
+        [reading.in_cell(i) for i in (*reading.issues, *(_locate(i, reading) for i in issues))]
+    )
     return (scenario if not blocking(located) else None), located
 
 

@@ -9,7 +9,7 @@ reading them back gives exactly the same float.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -260,17 +260,25 @@ def build_workbook(scenario: Scenario | None = None) -> Workbook:
     _readme_sheet(readme)
     _scenario_sheet(wb.create_sheet(SCENARIO_SHEET), scenario)
     for sheet in SHEETS:
-        ws = wb.create_sheet(sheet.name)
-        _header(ws, sheet.columns)
-        if scenario is None:
-            continue
-        for number, (loc, row) in enumerate(sheet_rows(sheet, scenario), start=2):
-            for col_number, column in enumerate(sheet.columns, start=1):
-                value = _dig(row, column.path)
-                put_value(
-                    ws.cell(row=number, column=col_number), column.kind, value, (*loc, *column.path)
-                )
+        write_sheet(
+            wb.create_sheet(sheet.name),
+            sheet,
+            [] if scenario is None else sheet_rows(sheet, scenario),
+        )
     return wb
+
+
+def write_sheet(
+    ws: Worksheet, sheet: Sheet, rows: Iterable[tuple[tuple[str | int, ...], dict[str, Any]]]
+) -> None:
+    """The template's header for ``sheet`` and then ``rows`` (document location, row dict)."""
+    _header(ws, sheet.columns)
+    for number, (loc, row) in enumerate(rows, start=2):
+        for col_number, column in enumerate(sheet.columns, start=1):
+            value = _dig(row, column.path)
+            put_value(
+                ws.cell(row=number, column=col_number), column.kind, value, (*loc, *column.path)
+            )
 
 
 def write_template(path: str | Path) -> None:

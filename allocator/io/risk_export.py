@@ -3,7 +3,8 @@
 `report_tidy` is the CSV: one row per figure (``subject``, ``subject_id``, ``part``,
 ``measure``, ``value``), so every provider, the pool, each pooled budget and each partner
 sit in one long table. `report_to_frames` gives the workbook's sheets, one table each, with
-a ``_gbp`` column beside each ``_pence`` one.
+a ``_gbp`` column beside each ``_pence`` one. One sign convention throughout (as the
+terminal tables and the histograms): + is an overspend, a cost to whoever bears it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import pandas as pd
 
 from allocator.errors import UnknownFormat
 from allocator.io.cells import inert_sheet, write_csv
-from allocator.riskshare.report import Histogram, LossStats, RiskReport
+from allocator.riskshare.report import (
+    SIGN_CONVENTION,
+    Histogram,
+    LossStats,
+    RiskReport,
+    reserve_warning,
+)
 
 SHEETS = ("summary", "providers", "pool", "pooled_budgets", "partners", "histograms", "notes")
 TIDY_COLUMNS = ("subject", "subject_id", "part", "measure", "value")
@@ -97,6 +104,8 @@ def report_to_frames(report: RiskReport) -> dict[str, pd.DataFrame]:
             ("seed", report.seed),
             ("level", report.level),
             ("breakeven", report.pool.breakeven.value),
+            ("sign", SIGN_CONVENTION),
+            ("reserve_warning", reserve_warning(report.pool.reserve) or "none"),
         ],
         columns=["field", "value"],
     )
@@ -163,7 +172,15 @@ def report_to_frames(report: RiskReport) -> dict[str, pd.DataFrame]:
         "pooled_budgets": pooled,
         "partners": partners,
         "histograms": histograms,
-        "notes": pd.DataFrame({"note": list(report.notes)}),
+        "notes": pd.DataFrame(
+            {
+                "note": [
+                    SIGN_CONVENTION,
+                    *filter(None, [reserve_warning(report.pool.reserve)]),
+                    *report.notes,
+                ]
+            }
+        ),
     }
     for frame in frames.values():
         for column in [c for c in frame.columns if str(c).endswith("_pence")]:

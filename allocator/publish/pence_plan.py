@@ -39,6 +39,12 @@ class PencePlan:
     scheme_pence: IntArray
     scheme_neighbourhoods: tuple[IntArray, IntArray]  # (scheme, neighbourhood of its place)
     scheme_neighbourhood_pence: IntArray  # aligned with scheme_neighbourhoods
+    # The solver's figures (fractional pence) that the published pence were rounded from:
+    # `allocator.publish.rounding_moved` reports how far rounding moved each line.
+    provider_solver: FloatArray  # aligned with provider_capitated
+    flow_solver: FloatArray  # aligned with flow_pence
+    cell_solver: FloatArray  # aligned with cell_pence
+    scheme_neighbourhood_solver: FloatArray  # aligned with scheme_neighbourhood_pence
 
 
 def _positions(ids: list[str], values: NumArray) -> IntArray:
@@ -116,9 +122,8 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
     stops = np.searchsorted(scheme, np.arange(len(scheme_pence)), side="right")
     # numpy's own sum per scheme (pairwise, as the published shares always used).
     scheme_wp = np.array([wp[i:j].sum() for i, j in zip(starts, stops, strict=True)])
-    scheme_nb = round_grouped(
-        scheme_pence[scheme] * wp / np.maximum(scheme_wp, 1e-12)[scheme], scheme, scheme_pence
-    )
+    scheme_nb_lp = scheme_pence[scheme] * wp / np.maximum(scheme_wp, 1e-12)[scheme]
+    scheme_nb = round_grouped(scheme_nb_lp, scheme, scheme_pence)
     return PencePlan(
         provider_capitated=provider_int,
         ps_provider=ps_provider,
@@ -133,6 +138,10 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
         scheme_pence=scheme_pence,
         scheme_neighbourhoods=(scheme, neighbourhood),
         scheme_neighbourhood_pence=scheme_nb,
+        provider_solver=np.asarray(provider_lp, dtype=np.float64),
+        flow_solver=flow_lp[sel],
+        cell_solver=cell_lp,
+        scheme_neighbourhood_solver=np.asarray(scheme_nb_lp, dtype=np.float64),
     )
 
 

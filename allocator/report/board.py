@@ -23,7 +23,7 @@ from allocator.explain.finance import (
     rule_words,
     scheme_words,
 )
-from allocator.io.board_tables import certificate, no_allocation
+from allocator.io.board_certificate import certificate, no_allocation
 from allocator.report.charts import (
     budgets_chart,
     distance_chart,
@@ -131,7 +131,9 @@ def _certificate_pages(pages: Pages, result: AllocationResult) -> None:
         figure.text(
             0.04,
             0.895,
-            verdict + " Figures in £ to the penny; no money lapses in this allocation.",
+            verdict + " Figures in £ to the penny; no money lapses in this allocation. Rounding "
+            "moved: the pence publishing in whole pence moved the line's parts from the "
+            "optimiser's fractional figures.",
             fontsize=9.5,
             va="top",
         )
@@ -143,14 +145,15 @@ def _certificate_pages(pages: Pages, result: AllocationResult) -> None:
                 f"£{c.reserve_pence / 100:,.2f}",
                 f"£{c.difference_pence / 100:,.2f}",
                 "yes" if not c.difference_pence else "NO",
+                "" if c.rounding_moved_pence is None else f"{c.rounding_moved_pence:,.2f}p",
             ]
             for c in lines[start : start + CERT_ROWS]
         ]
         draw_table(
             figure.add_axes((0.04, 0.06, 0.92, 0.8)),
-            ["Line", "In", "Out", "Reserve", "In - out - reserve", "Reconciles"],
+            ["Line", "In", "Out", "Reserve", "In - out - reserve", "Reconciles", "Rounding moved"],
             rows,
-            [0.38, 0.14, 0.14, 0.11, 0.13, 0.08],
+            [0.34, 0.13, 0.13, 0.1, 0.12, 0.08, 0.1],
         )
         pages.add(figure)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from allocator.riskshare.report import RiskReport
+from allocator.riskshare.report import RiskReport, reserve_warning
 from models.results import AllocationResult
 
 BLUE, GREY, RED, GREEN, AMBER = "#1F3864", "#A6A6A6", "#C00000", "#2E7D32", "#E69F00"
@@ -190,10 +190,4 @@ def risk_chart(ax: Any, report: RiskReport) -> str | None:
     ax.set_xlabel("pool's call on the reserve, £m (+ overspend, a cost to the pool; - underspend)")
     ax.set_ylabel("draws")
     ax.legend(fontsize=8)
-    if reserve.reserve_pence < reserve.reserve_needed_pence:
-        return (
-            f"Warning: the reserve of {m(reserve.reserve_pence)} is below the "
-            f"{m(reserve.reserve_needed_pence)} that {reserve.confidence:.0%} confidence needs; "
-            f"the call exceeds it in {reserve.prob_exceeds_reserve:.1%} of draws."
-        )
-    return None
+    return reserve_warning(reserve)

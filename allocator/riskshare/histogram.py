@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from allocator.domain.money import pence_to_gbp_short
 from allocator.errors import PlotUnavailable
-from allocator.riskshare.report import Histogram
+from allocator.riskshare.report import Histogram, LossStats
 from allocator.types import NumArray
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -75,19 +76,77 @@ def require_matplotlib() -> None:
         ) from error
 
 
-def write_histogram_png(hist: Histogram, path: Path | str, *, title: str = "") -> Path:
-    """Draw the histogram to a PNG with matplotlib (``pip install matplotlib``)."""
+M = 100 * 1_000_000  # pence in £1m
+
+
+def _m(pence: int) -> str:
+    return f"{'-' if pence < 0 else ''}£{abs(pence) / M:,.2f}m"
+
+
+def draw_risk(
+    axes: Any,
+    hist: Histogram,
+    *,
+    title: str = "",
+    stats: LossStats | None = None,
+    level: float | None = None,
+    reserve_pence: int | None = None,
+    bearer: str = "the pool",
+    warning: str | None = None,
+) -> None:
+    """A histogram of a loss in £m on matplotlib ``axes``, with VaR, CVaR and the reserve
+    drawn as labelled lines. One sign convention: + is an overspend, a cost to ``bearer``."""
+    edges = np.asarray(hist.bin_edges_pence, dtype=np.float64) / M
+    axes.stairs(hist.counts, edges, fill=True, color="#A6A6A6", label="draws")
+    at = "" if level is None else f" {level:.0%}"
+    lines: list[tuple[int, str, str]] = []
+    if stats is not None:
+        lines += [
+            (stats.var_pence, "#E69F00", f"VaR{at} {_m(stats.var_pence)}"),
+            (stats.cvar_pence, "#C00000", f"CVaR{at} {_m(stats.cvar_pence)}"),
+        ]
+    if reserve_pence is not None:
+        lines.append((reserve_pence, "#2E7D32", f"reserve {_m(reserve_pence)}"))
+    for value, colour, label in lines:
+        axes.axvline(value / M, color=colour, linewidth=2, label=label)
+    axes.axvline(0.0, color="black", linewidth=0.8)
+    axes.set_xlabel(f"£m: + overspend, a cost to {bearer}; − underspend, kept")
+    axes.set_ylabel(f"draws (of {sum(hist.counts):,})")
+    axes.legend(fontsize=8)
+    if title:
+        axes.set_title(title)
+    if warning:
+        axes.text(
+            0.5, -0.28, warning, transform=axes.transAxes, ha="center", color="#C00000", wrap=True
+        )
+
+
+def write_histogram_png(
+    hist: Histogram,
+    path: Path | str,
+    *,
+    title: str = "",
+    stats: LossStats | None = None,
+    level: float | None = None,
+    reserve_pence: int | None = None,
+    bearer: str = "the pool",
+    warning: str | None = None,
+) -> Path:
+    """Draw `draw_risk` to a PNG with matplotlib (``pip install matplotlib``)."""
     require_matplotlib()
     from matplotlib.figure import Figure
 
-    edges = np.asarray(hist.bin_edges_pence, dtype=np.float64) / 100
-    figure = Figure(figsize=(8, 4))  # no pyplot: no global state, no GUI backend
-    axes = figure.subplots()
-    axes.stairs(hist.counts, edges, fill=True)
-    axes.set_xlabel("£")
-    axes.set_ylabel("draws")
-    if title:
-        axes.set_title(title)
+    figure = Figure(figsize=(9, 4.5))  # no pyplot: no global state, no GUI backend
+    draw_risk(
+        figure.subplots(),
+        hist,
+        title=title,
+        stats=stats,
+        level=level,
+        reserve_pence=reserve_pence,
+        bearer=bearer,
+        warning=warning,
+    )
     out = Path(path)
     figure.savefig(out, dpi=100, bbox_inches="tight")
     return out

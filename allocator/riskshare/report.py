@@ -1,8 +1,9 @@
 """The risk report as pydantic models (served as JSON): pence are ints, probabilities floats.
 
-Losses are positive when bad: a provider's ``share`` is the part of its variance it
-bears (negative: a gain it keeps); the pool's ``call`` is what the providers' variances
-cost the pool after sharing. Expected values and CVaR are rounded to the penny from the
+One sign convention (`SIGN_CONVENTION`), as in every table, export and chart: + is an
+overspend, a cost to whoever bears it. A provider's ``share`` is the part of its variance
+it bears (negative: an underspend it keeps); the pool's ``call`` is what the providers'
+variances cost the pool after sharing. Expected values and CVaR are rounded to the penny from the
 sample (halves away from zero); VaR and histogram edges are exact sample pence.
 """
 
@@ -12,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allocator.riskshare.volume import VolumeRisk
 from models.enums import BreakevenLevel, PaymentKind
+
+SIGN_CONVENTION = (
+    "Sign: + is an overspend, a cost to whoever bears it (the provider for its share, the "
+    "pool for its call on the reserve); − is an underspend, money kept."
+)
 
 
 class ReportModel(BaseModel):
@@ -26,14 +32,17 @@ class Histogram(ReportModel):
 
 
 class LossStats(ReportModel):
-    """Summary of one loss (pence, positive is bad) over the draws, at the report's level."""
+    """Summary of one loss over the draws, at the report's level: pence, + an overspend (a
+    cost to the bearer), − an underspend."""
 
-    expected_pence: int = Field(description="Mean loss; negative: an expected gain.")
+    expected_pence: int = Field(
+        description="Mean overspend (+, a cost); negative: an expected underspend."
+    )
     expected_se_pence: int = Field(description="Standard error of the mean.")
     var_pence: int = Field(description="Value-at-risk: the loss not exceeded at the level.")
     cvar_pence: int = Field(description="Mean of the worst (1 − level) share of draws.")
     cvar_se_pence: int = Field(description="Asymptotic standard error of the CVaR.")
-    prob_loss: float = Field(description="Probability of a loss (a deficit) above zero.")
+    prob_loss: float = Field(description="Probability of an overspend (a cost above zero).")
 
 
 class ProviderRisk(ReportModel):
@@ -98,3 +107,19 @@ class RiskReport(ReportModel):
     pool: PoolRisk
     pooled_budgets: tuple[PooledBudgetRisk, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def reserve_warning(reserve: ReserveRisk) -> str | None:
+    """A warning, in words and £m, when the reserve is below what the confidence needs."""
+    if reserve.reserve_pence >= reserve.reserve_needed_pence:
+        return None
+
+    def m(pence: int) -> str:
+        return f"{'-' if pence < 0 else ''}£{abs(pence) / 100_000_000:,.1f}m"
+
+    return (
+        f"Warning: the reserve of {m(reserve.reserve_pence)} is below the "
+        f"{m(reserve.reserve_needed_pence)} that {reserve.confidence:.0%} confidence needs "
+        f"(short by {m(reserve.reserve_needed_pence - reserve.reserve_pence)}); the call "
+        f"exceeds it in {reserve.prob_exceeds_reserve:.1%} of draws."
+    )

@@ -17,6 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.compare import compare_results
 from allocator.io.cells import csv_bytes
+from allocator.io.comparison_export import (
+    ComparisonTable,
+    comparison_csv,
+    comparison_workbook_bytes,
+)
 from allocator.io.result_export import ResultTable, table_csv, workbook_bytes
 from allocator.io.risk_export import report_tidy
 from allocator.io.risk_export import workbook_bytes as risk_workbook_bytes
@@ -285,15 +290,53 @@ comparisons_router = APIRouter(
 )
 
 
-@comparisons_router.get("", summary="Compare two results")
+@comparisons_router.get(
+    "",
+    summary="Compare two results (JSON, a CSV table or an Excel workbook)",
+    response_model=ComparisonPublic,
+    responses={
+        200: {
+            "description": "The comparison",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def compare(
     session: SessionDep,
     principal: Reader,
     a: Annotated[str, Query(description="Result id (before).", max_length=64)],
     b: Annotated[str, Query(description="Result id (after).", max_length=64)],
-) -> ComparisonPublic:
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    table: Annotated[ComparisonTable, Query(description="CSV only: which table.")] = "changes",
+) -> Response | ComparisonPublic:
     """Per provider, system, place, neighbourhood, segment and funder: the change in £ and
-    %; rules that started or stopped binding; which scenario inputs differ."""
+    %; rules that started or stopped binding; which scenario inputs differ (money in £ in
+    the CSV and workbook). Any other ``format`` is refused with 422."""
+    public = comparison_public(session, principal, a, b)
+    if format == "json":
+        return public
+    comparison = public.comparison
+    stem = f"comparison-{public.a.id}-{public.b.id}"
+    if format == "xlsx":
+        body, media_type, name = comparison_workbook_bytes(comparison), XLSX, f"{stem}.xlsx"
+    else:
+        body, media_type, name = (
+            comparison_csv(comparison, table),
+            "text/csv",
+            f"{stem}-{table}.csv",
+        )
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def comparison_public(session: Session, principal: Principal, a: str, b: str) -> ComparisonPublic:
+    """The comparison of two visible results, each with the scenario version it came from."""
     row_a = repository.get_result(session, principal=principal, result_id=a)
     row_b = repository.get_result(session, principal=principal, result_id=b)
     scenarios = [

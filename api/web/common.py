@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from allocator.errors import AllocatorError, Issue, PermissionDenied
+from allocator.errors import AllocatorError, Issue, PermissionDenied, cell_address
 from api.deps import DatabaseDep, require
 from api.errors import status_of
 from api.security import Principal, Role
@@ -126,20 +126,17 @@ def issue_rows(issues: Sequence[Issue], headers: dict[str, dict[str, str]]) -> l
     for issue in issues:
         where = issue.where()
         if issue.sheet is not None:
-            match = _COLUMN.search(issue.message)
-            letter = headers.get(issue.sheet, {}).get(match.group(1)) if match else None
-            if letter and issue.row:
-                where = f"{issue.sheet}!{letter}{issue.row}"
-            elif issue.row:
-                where = f"{issue.sheet}!{issue.row}:{issue.row}"
-            else:
-                where = issue.sheet
+            letter = issue.column
+            if letter is None:
+                match = _COLUMN.search(issue.message)
+                letter = headers.get(issue.sheet, {}).get(match.group(1)) if match else None
+            where = cell_address(issue.sheet, letter, issue.row)
         rows.append({"where": where, "message": issue.message, "path": _path(issue)})
     return rows
 
 
 def _path(issue: Issue) -> str:
-    return Issue(loc=issue.loc, message="").where() if issue.loc else ""
+    return issue.path()
 
 
 def error_page(

@@ -216,7 +216,7 @@ def compare(
     """Two results side by side: changes by provider, place and segment, rules that started
     or stopped binding, and a waterfall from one total to the other."""
     with database.transaction(write=False) as session:
-        public = result_api.compare(session, me.principal, a, b)
+        public = result_api.comparison_public(session, me.principal, a, b)
     comparison = public.comparison
     levels = {
         level: [line for line in comparison.lines if line.level == level]

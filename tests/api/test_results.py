@@ -145,3 +145,43 @@ def test_comparison_of_two_results(client: TestClient, admin: Headers) -> None:
     assert_problem(
         client.get(f"{API}/comparisons", params={"a": before, "b": "missing"}, headers=admin), 404
     )
+
+
+def test_comparison_exports_honour_format_and_refuse_others(
+    client: TestClient, admin: Headers
+) -> None:
+    scenario_id = submit(client, admin)
+    before = solved_result(client, admin, scenario_id)
+    bigger = tiny_for("S1")
+    bigger["funders"][0]["amount_pence"] += 10_000_000
+    client.post(
+        f"{API}/scenarios/{scenario_id}/versions", json=bigger, headers={**admin, "If-Match": '"1"'}
+    )
+    after = solved_result(client, admin, scenario_id, version=2)
+    params = {"a": before, "b": after}
+    got = client.get(f"{API}/comparisons", params={**params, "format": "xlsx"}, headers=admin)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(got.content))
+    assert book.sheetnames == ["Summary", "Changes", "Rules", "Inputs"]
+    inputs = [[c.value for c in row] for row in book["Inputs"].iter_rows(min_row=4) if row[0].value]
+    funder = [row for row in inputs if str(row[0]).endswith("amount_pence")]
+    assert funder and str(funder[0][1]).startswith("£") and str(funder[0][2]).startswith("£")
+    assert float(funder[0][3]) == 100_000.0  # +£100,000.00, not 10000000 pence
+    changes = book["Changes"]
+    money = [c for c in next(changes.iter_rows(min_row=4, max_row=4)) if c.column in (4, 5, 6)]
+    assert all("£" in c.number_format for c in money)
+    got = client.get(f"{API}/comparisons", params={**params, "format": "csv"}, headers=admin)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    providers = [r for r in rows if r["level"] == "provider"]
+    assert {r["unit_id"] for r in providers} == {"G1", "G2", "C"}
+    assert all(float(r["change_gbp"]) * 100 == int(r["change_pence"]) for r in providers)
+    got = client.get(
+        f"{API}/comparisons", params={**params, "format": "csv", "table": "inputs"}, headers=admin
+    )
+    assert "£" in got.text
+    for bad in ({"format": "pdf"}, {"format": "csv", "table": "nope"}):
+        assert_problem(
+            client.get(f"{API}/comparisons", params={**params, **bad}, headers=admin), 422
+        )

@@ -65,3 +65,30 @@ def test_plan_command_rejects_a_malformed_demand_growth(tmp_path: Path) -> None:
         app, ["plan", str(TINY), "--demand-growth", "frail", "--out", str(tmp_path / "g.csv")]
     )
     assert result.exit_code == 2
+
+
+def test_plan_shows_providers_as_well_as_places_in_pounds(tmp_path: Path) -> None:
+    out = tmp_path / "glide.xlsx"
+    args = ["plan", str(TINY), "--years", "2", "--out", str(out)]
+    result = runner.invoke(app, args, env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    assert "Provider budgets" in result.output
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["places", "providers"]
+    providers = sheets["providers"]
+    assert set(providers["provider_id"]) == {"G1", "G2", "C"}
+    assert list(providers["year"].unique()) == [1, 2]
+    assert (providers["budget_gbp"] * 100).round().astype(int).tolist() == providers[
+        "budget_pence"
+    ].tolist()
+    for _, row in providers.iterrows():  # each budget printed in £, its change signed
+        assert f"£{row['budget_pence'] / 100:,.2f}" in result.output
+    # Each year starts from the budgets of the year before.
+    year2 = providers[providers["year"] == 2]
+    year1 = providers[providers["year"] == 1]
+    assert year2["baseline_pence"].tolist() == year1["budget_pence"].tolist()
+    csv_out = tmp_path / "glide.csv"
+    again = runner.invoke(app, ["plan", str(TINY), "--years", "1", "--out", str(csv_out)])
+    assert again.exit_code == 0, again.output
+    assert "allocation_gbp" in pd.read_csv(csv_out).columns
+    assert "budget_gbp" in pd.read_csv(tmp_path / "glide-providers.csv").columns

@@ -27,7 +27,7 @@ def test_risk_on_a_scenario_prints_the_tables_and_writes_a_tidy_csv(tmp_path: Pa
     assert result.exit_code == 0, result.output
     for text in (
         "Providers after sharing",
-        "P(deficit)",
+        "P(overspend)",
         "CVaR of the call",
         "P(call exhausts the reserve)",
         "reserve needed at 95%",
@@ -154,3 +154,41 @@ def test_solve_with_risk_limits_prints_the_check(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     infeasible = runner.invoke(app, ["solve", str(path), "--risk-limits", "all"])
     assert infeasible.exit_code == 3 and "CVaR limit" in infeasible.output
+
+
+def test_risk_design_writes_rows_to_paste_into_the_scenario_workbook(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from allocator.io.excel import write_workbook
+
+    out = tmp_path / "agreement.xlsx"
+    result = runner.invoke(
+        app,
+        ["risk-design", str(REALISTIC), "--provider", "TMH", "--draws", "500", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["Design", "RiskShareAgreements", "RiskShareBands"]
+    design = [[c.value for c in row] for row in book["Design"].iter_rows(min_row=4)]
+    assert any("TMH-designed" in str(row[2]) for row in design)  # what to paste where
+    money = [c for row in book["Design"].iter_rows(min_row=5, max_col=2) for c in row[1:]]
+    assert all("£" in c.number_format for c in money if c.value is not None)
+    # The rows are exactly what a scenario workbook holding the agreement has.
+    realistic = Scenario.model_validate_json(REALISTIC.read_text())
+    snippet = result.output[result.output.index("{") : result.output.rindex("}") + 1]
+    agreement = RiskShareAgreement.model_validate(json.loads(snippet))
+    holding = realistic.model_copy(
+        update={"risk_share_agreements": (*realistic.risk_share_agreements, agreement)}
+    )
+    write_workbook(holding, tmp_path / "scenario.xlsx")
+    scenario_book = load_workbook(tmp_path / "scenario.xlsx")
+    for sheet in ("RiskShareAgreements", "RiskShareBands"):
+        header = [c.value for c in scenario_book[sheet][1]]
+        assert [c.value for c in book[sheet][1]] == header
+        theirs = [
+            [c.value for c in row]
+            for row in scenario_book[sheet].iter_rows(min_row=2)
+            if row[0].value == agreement.agreement_id
+        ]
+        ours = [[c.value for c in row] for row in book[sheet].iter_rows(min_row=2)]
+        assert ours == theirs and ours

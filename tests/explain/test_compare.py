@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from allocator.explain.compare import compare_results, diff_inputs
 from allocator.pipeline import solve_scenario
 from models import Scenario
@@ -70,3 +72,44 @@ def test_realistic_pot_cut_names_the_losers_and_reconciles() -> None:
     assert {i.path for i in c.inputs} == {
         f"funders[{f.funder_id}].amount_pence" for f in realistic.funders
     }
+
+
+def test_two_result_files_say_the_inputs_are_unknown(tiny: Scenario, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    cut = _cut_pot(tiny, 0.02)
+    a, b = solve_scenario(tiny), solve_scenario(cut)
+    assert not compare_results(a, b).inputs_known
+    assert compare_results(a, solve_scenario(tiny)).inputs_known  # same hash: same inputs
+    files = []
+    for name, result in (("a.json", a), ("b.json", b)):
+        files.append(tmp_path / name)
+        files[-1].write_text(result.model_dump_json())
+    out = tmp_path / "comparison.xlsx"
+    run = CliRunner().invoke(app, ["compare", *map(str, files), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "Inputs unknown" in run.output
+    text = [
+        str(c.value) for row in load_workbook(out)["Inputs"].iter_rows() for c in row if c.value
+    ]
+    assert any(t.startswith("Inputs unknown") for t in text)
+
+
+def test_changed_inputs_are_shown_in_pounds(tiny: Scenario, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    cut = _cut_pot(tiny, 0.02)
+    files = []
+    for name, scenario in (("a.json", tiny), ("b.json", cut)):
+        files.append(tmp_path / name)
+        files[-1].write_text(scenario.model_dump_json())
+    run = CliRunner().invoke(app, ["compare", *map(str, files)])
+    assert run.exit_code == 0, run.output
+    nhs = next(line for line in run.output.splitlines() if "funders[NHS].amount_pence" in line)
+    assert "£" in nhs and "-£" in nhs.split("→")[-1]
+    assert "0000000 →" not in nhs

@@ -892,7 +892,7 @@ def test_cli_lists_every_planted_error_and_exits_1(name: str) -> None:
     for issue in problems:
         assert issue.message in result.output
     if name.endswith(".xlsx"):
-        assert "sheet 'Providers' row 3 · providers[1].baseline_pence" in result.output
+        assert "Providers!F3 (baseline_pence)" in result.output
         assert "warning" in result.output
 
 
@@ -939,3 +939,37 @@ def test_cli_template_writes_a_workbook_and_refuses_to_overwrite(tmp_path: Path)
     assert _run("template", str(tmp_path / "budget.csv")).exit_code == 2
     check = _run("validate", str(out))
     assert check.exit_code == 1 and "needs at least 1 row" in check.output
+
+
+def test_workbook_errors_are_cited_as_cells_in_the_same_order_by_validate_and_solve() -> None:
+    import re
+
+    checked, solved = (
+        _run("validate", str(INVALID / "ten_errors.xlsx")),
+        _run("solve", str(INVALID / "ten_errors.xlsx")),
+    )
+    assert checked.exit_code == 1 and solved.exit_code == 1
+    cell = r"[A-Za-z]+![A-Z]+\d+ \([a-z_.]+\)|[A-Za-z]+!\d+:\d+[^:\n]*"
+
+    def cited(output: str) -> list[str]:
+        return re.findall(rf"^\s*\d+\. ({cell})", output, flags=re.MULTILINE)
+
+    problems = cited(checked.output.split("warning(s)")[0])
+    assert "Funders!D3 (amount_pence)" in problems
+    assert "Scenario!C7 (reserve.share)" in problems
+    assert problems == cited(solved.output)[: len(problems)]
+    assert len(cited(solved.output)) == len(problems)
+
+
+def test_cell_address_is_as_excel_cites_it() -> None:
+    from allocator.errors import Issue, cell_address
+
+    assert cell_address("Funders", "D", 3) == "Funders!D3"
+    assert cell_address("Funders", None, 3) == "Funders!3:3"
+    assert cell_address("Pace of change", "B", 4) == "'Pace of change'!B4"
+    assert cell_address("Funders") == "Funders"
+    issue = Issue(
+        ("funders", 1, "amount_pence"), "x", "Funders", 3, column="D", field="amount_pence"
+    )
+    assert issue.where() == "Funders!D3 (amount_pence)"
+    assert Issue(("funders", 1), "x").where() == "funders[1]"

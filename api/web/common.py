@@ -96,6 +96,7 @@ def need(me: WebSession, role: Role) -> Principal:
 async def checked_form(request: Request, me: WebSession) -> FormData:
     """The posted form, refused unless it carries this session's CSRF token."""
     form = await request.form()
+    request.state.web_form = form  # closed (its uploads deleted) when the response is made
     token = form.get(CSRF_FIELD)
     if not signer_of(request).csrf_ok(me.session_id, token if isinstance(token, str) else None):
         raise CsrfRefused
@@ -170,6 +171,14 @@ class WebRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
+            finally:
+                form = getattr(request.state, "web_form", None)
+                if isinstance(form, FormData):
+                    await form.close()
+
+        async def pages(request: Request) -> Response:
+            try:
+                return await guarded(request)
             except SignInRequired:
                 return RedirectResponse("/app/signin", status_code=303)
             except CsrfRefused:
@@ -206,7 +215,7 @@ class WebRoute(APIRoute):
                     f"Quote request id {request_id} when reporting it.",
                 )
 
-        return guarded
+        return pages
 
 
 def _session_or_none(request: Request) -> WebSession | None:

@@ -40,6 +40,13 @@ environment = Environment(
 environment.filters.update(gbp=gbp, gbp_m=gbp_m, percent=percent)
 
 
+NAV: tuple[tuple[str, str], ...] = (
+    ("Scenarios", "/app"),
+    ("Batches", "/app/batches"),
+    # The screens for answers (issue "answers") get their link here when they are built.
+)
+
+
 class SignInRequired(Exception):
     """No valid session: the browser is sent to the sign-in page."""
 
@@ -62,6 +69,7 @@ def render(
         csrf=csrf,
         csrf_field=CSRF_FIELD,
         can=_abilities(me),
+        nav=NAV,
         path=request.url.path,
         **context,
     )

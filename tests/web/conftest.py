@@ -86,14 +86,18 @@ def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def serving(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """uvicorn serving the app factory on a free port over a database in ``data_dir``."""
     port = _free_port()
-    env = os.environ | {
-        "ALLOCATOR_DATA_DIR": str(data_dir),
-        "ALLOCATOR_ENVIRONMENT": "test",
-        "ALLOCATOR_SOLVE_WORKERS": "1",
-        "ALLOCATOR_PRESTART_SOLVERS": "false",
-        "ALLOCATOR_SYNC_SOLVE_BUDGET_S": "120",
-        "ALLOCATOR_LOG_LEVEL": "WARNING",
-    } | (extra_env or {})
+    env = (
+        os.environ
+        | {
+            "ALLOCATOR_DATA_DIR": str(data_dir),
+            "ALLOCATOR_ENVIRONMENT": "test",
+            "ALLOCATOR_SOLVE_WORKERS": "1",
+            "ALLOCATOR_PRESTART_SOLVERS": "false",
+            "ALLOCATOR_SYNC_SOLVE_BUDGET_S": "120",
+            "ALLOCATOR_LOG_LEVEL": "WARNING",
+        }
+        | (extra_env or {})
+    )
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",

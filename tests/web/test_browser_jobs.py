@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,7 @@ STAGE = re.compile(r"stage (\d+) of (\d+) solved")
 
 
 def text_of(driver: Any, selector: str) -> str | None:
-    """The element's text, or None while the page is reloading (it refreshes itself)."""
+    """The element's text, or None while the page swaps in its live part."""
     from selenium.common.exceptions import WebDriverException
 
     try:
@@ -65,9 +64,7 @@ def wait_text(driver: Any, selector: str, wanted: str, deadline_s: float = 240) 
         time.sleep(0.2)
 
 
-def test_jobs_batches_plans_and_sign_out(
-    browser: Any, job_server: Server, tmp_path: Path
-) -> None:
+def test_jobs_batches_plans_and_sign_out(browser: Any, job_server: Server) -> None:
     driver, server = browser, job_server
     sign_in(driver, server, server.key(Role.PLAN, "TRI", name="Planner"))
     upload(driver, REALISTIC)

@@ -41,7 +41,7 @@ def test_a_sweep_runs_and_shows_its_tables(app: FastAPI, web: TestClient) -> Non
     assert answer.url.path.startswith("/app/batches/"), answer.text[:500]
     page = _finished(web, str(answer.url))
     assert 'id="batch-state">succeeded<' in page and 'id="batch-done">3<' in page
-    assert 'data-poll' not in page.split('id="live"')[1].split(">")[0]  # finished: no polling
+    assert "data-poll" not in page.split('id="live"')[1].split(">")[0]  # finished: no polling
     assert page.count('<tr class="run-optimal">') == 3
     assert "pot_growth = 0.025" in page and "pot_growth = -0.01" in page
     places = web.get(f"{answer.url.path}/export", params={"table": "places"})

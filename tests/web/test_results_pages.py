@@ -150,4 +150,4 @@ def test_a_queued_job_shows_its_progress_and_can_be_cancelled(
     assert "Cancel the job" in page.text
     cancelled = web.post(f"/app/jobs/{job_id}/cancel", data={"csrf_token": csrf})
     assert cancelled.status_code == 200 and 'id="job-state">cancelled' in cancelled.text
-    assert 'data-poll' not in cancelled.text and "Cancel the job" not in cancelled.text
+    assert "data-poll" not in cancelled.text and "Cancel the job" not in cancelled.text

@@ -23,8 +23,11 @@ from api.routers import batches as batch_api
 from api.schemas import BatchCreate, BatchPublic, BatchRunPublic
 from api.security import Role
 from api.storage import batch_rows
+from api.batches import base_document
+from api.storage.tables import BatchRow
 from api.views import batch_run_public
 from api.web.common import Me, WebRoute, checked_form, key_names, need, render
+from models import Scenario
 
 router = APIRouter(prefix="/app", route_class=WebRoute, include_in_schema=False)
 
@@ -131,6 +134,13 @@ def pivot(
     return columns, rows
 
 
+def unit_names(document: str) -> dict[str, str]:
+    """Place and provider names of the batch's base scenario, by id (for the headings)."""
+    scenario = Scenario.model_validate_json(document)
+    names = {p.place_id: p.name for p in scenario.places}
+    return names | {p.provider_id: p.name for p in scenario.providers}
+
+
 def run_label(params: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in params.items()) or "base"
 
@@ -145,6 +155,8 @@ def batch_page(batch_id: str, request: Request, me: Me, database: DatabaseDep) -
         )
         runs = [batch_run_public(r) for r in rows]
         who = key_names(session, [batch.created_by])
+        base = session.get(BatchRow, batch.id)
+        document = base_document(session, base) if base is not None else "{}"
     finished = [r for r in runs if r.status != "pending"]
     return render(
         request,
@@ -158,6 +170,7 @@ def batch_page(batch_id: str, request: Request, me: Me, database: DatabaseDep) -
         providers=pivot(finished, "providers"),
         places=pivot(finished, "places"),
         label=run_label,
+        names=unit_names(document),
         who=who,
     )
 

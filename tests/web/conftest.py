@@ -72,12 +72,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 PACED_SOLVE = "tests.web.paced_solvers:paced_solve"
+PACED_BATCH = "tests.web.paced_solvers:paced_batch"
 
 
 @pytest.fixture(scope="module")
 def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server on which every solve is a job whose stages are paced (`paced_solvers`)."""
-    paced = {"ALLOCATOR_SYNC_MAX_CELLS": "0", "ALLOCATOR_SOLVE_TARGET": PACED_SOLVE}
+    """A server on which every solve is a job whose stages are paced, and batches' runs are
+    paced too (`paced_solvers`)."""
+    paced = {
+        "ALLOCATOR_SYNC_MAX_CELLS": "0",
+        "ALLOCATOR_SOLVE_TARGET": PACED_SOLVE,
+        "ALLOCATOR_BATCH_TARGET": PACED_BATCH,
+    }
     with serving(tmp_path_factory.mktemp("web-job-server"), paced) as started:
         yield started
 

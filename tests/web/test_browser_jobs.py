@@ -102,11 +102,23 @@ def test_jobs_batches_plans_and_sign_out(browser: Any, job_server: Server) -> No
     growth.send_keys("-1, 0, 1")
     driver.find_element("css selector", "#start-batch").click()
     wait_for(driver, "#batch-state")
-    wait_text(driver, "#batch-state", "succeeded")
+    driver.execute_script("window.sameDocument = true")  # gone if the page reloaded
+    done_seen: list[str] = []
+    deadline = time.monotonic() + 240
+    while text_of(driver, "#batch-state") != "succeeded":  # followed live, no reload
+        assert time.monotonic() < deadline, f"the batch did not finish: {done_seen}"
+        done = text_of(driver, "#batch-done")
+        if done and (not done_seen or done_seen[-1] != done):
+            done_seen.append(done)
+        time.sleep(0.2)
+    assert set(done_seen) & {"1", "2"}, done_seen  # seen part done, as the runs finished
+    assert done_seen == sorted(done_seen), done_seen
     assert driver.find_element("css selector", "#batch-done").text == "3"
+    assert driver.execute_script("return window.sameDocument === true")
     assert len(by_css(driver, "#batch-runs tbody tr.run-optimal")) == 3
     assert len(by_css(driver, "#batch-places tbody tr")) == 3
     assert len(by_css(driver, "#batch-places thead th")) == 1 + 3  # a column per place
+    assert by_css(driver, "#batch-places thead abbr")[0].get_attribute("title") == "Northbridge"
     assert len(by_css(driver, "#batch-providers thead th")) == 1 + 17
     page_checked(driver, server, "12-batch")
     no_serious_accessibility_problems(driver, "batch")

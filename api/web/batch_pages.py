@@ -17,13 +17,13 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from allocator.errors import Issue
+from api.batches import base_document
 from api.deps import DatabaseDep, RequestIdDep, RunnerDep, SettingsDep
 from api.errors import InvalidRequest
 from api.routers import batches as batch_api
 from api.schemas import BatchCreate, BatchPublic, BatchRunPublic
 from api.security import Role
 from api.storage import batch_rows
-from api.batches import base_document
 from api.storage.tables import BatchRow
 from api.views import batch_run_public
 from api.web.common import Me, WebRoute, checked_form, key_names, need, render

@@ -9,6 +9,7 @@ are refused with a pointer to ``allocator plan``, which has no such limit.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -90,6 +91,7 @@ async def plan_page(
     years: Annotated[int, Query(ge=1, le=MAX_YEARS)] = MAX_YEARS,
     growth: Annotated[str, Query(max_length=20)] = "3",
 ) -> Response:
+    started = time.perf_counter()
     share = growth_share(growth)
 
     def load() -> Scenario:
@@ -132,4 +134,5 @@ async def plan_page(
         years=years,
         growth=growth,
         max_years=MAX_YEARS,
+        built_s=time.perf_counter() - started,
     )

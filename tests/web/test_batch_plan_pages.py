@@ -43,6 +43,7 @@ def test_a_sweep_runs_and_shows_its_tables(app: FastAPI, web: TestClient) -> Non
     assert 'id="batch-state">succeeded<' in page and 'id="batch-done">3<' in page
     assert "data-poll" not in page.split('id="live"')[1].split(">")[0]  # finished: no polling
     assert page.count('<tr class="run-optimal">') == 3
+    assert 'id="batch-elapsed">Ran for ' in page  # inside the live part, so it is current
     assert "pot_growth = 0.025" in page and "pot_growth = -0.01" in page
     places = web.get(f"{answer.url.path}/export", params={"table": "places"})
     assert places.headers["content-type"].startswith("text/csv")

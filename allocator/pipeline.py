@@ -19,7 +19,7 @@ from allocator.publish.assemble import assemble
 from allocator.publish.pence_plan import plan_pence
 from allocator.publish.rounding_moved import rounding_moved
 from allocator.publish.rule_lines import rule_rows
-from allocator.stages.sequence import SequenceOutcome, solve_sequence
+from allocator.stages.sequence import SequenceOutcome, StageReport, solve_sequence
 from allocator.validate import blocking, validate_scenario
 from models import Scenario
 from models.results import AllocationResult, Timings
@@ -53,6 +53,7 @@ def solve_scenario(
     sensitivity: bool = False,
     extend: Extension | None = None,
     sequence: SequenceSolver | None = None,
+    on_stage: StageReport | None = None,
 ) -> AllocationResult:
     """Allocate a scenario's budget. Infeasible or time-limited solves are results, not errors.
 
@@ -62,7 +63,8 @@ def solve_scenario(
     ``extend`` adds rows and columns to the formulation before it is solved (and to the
     infeasibility diagnosis): the risk-aware solve adds its CVaR limits this way.
     ``sequence`` solves the stages instead of a cold `solve_sequence` (batch runs pass
-    their warm-started solver). Raises `ScenarioInvalid` (with every located issue) when
+    their warm-started solver). ``on_stage`` is told as each stage of a cold solve
+    finishes (a job's progress). Raises `ScenarioInvalid` (with every located issue) when
     the scenario is not valid.
     """
     started = time.perf_counter()
@@ -76,7 +78,7 @@ def solve_scenario(
     options = solve_options(scenario, time_limit_s, mip_gap)
     name = backend or DEFAULT_BACKEND
     if sequence is None:
-        outcome = solve_sequence(formulation, name, options)
+        outcome = solve_sequence(formulation, name, options, on_stage=on_stage)
     else:
         outcome = sequence(formulation)
     solved = time.perf_counter()

@@ -366,7 +366,8 @@ class JobRunner:
         started = time.perf_counter()
         active.slot = slot
         loop = asyncio.get_running_loop()
-        solving = loop.run_in_executor(self._waiters, slot.run, payload)
+        progress = job_rows.progress_recorder(self.database, active.job_id)
+        solving = loop.run_in_executor(self._waiters, slot.run, payload, progress)
         try:
             if active.cancelled:  # cancelled between claiming and starting
                 slot.kill()

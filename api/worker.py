@@ -8,7 +8,9 @@ configurable (``Settings.solve_target``, default `solve_document`); batch proces
 ``Settings.batch_target`` (default `run_batch_document`) the same way.
 
 Replies are ``("ok", summary, result_json)`` or ``("error", "Kind: message", traceback)``;
-the parent records the message on the job and logs the traceback.
+the parent records the message on the job and logs the traceback. Before its reply a solve
+may send ``("progress", phase, share done)`` messages (`report`), one per solver stage as
+it finishes, which the parent records on the job.
 """
 
 from __future__ import annotations
@@ -32,16 +34,41 @@ NICENESS = 5
 MAX_JOBS_PER_PROCESS = 200
 
 SolveFunction = Callable[[dict[str, Any]], tuple[dict[str, Any], str]]
+Progress = Callable[[str, float], None]
+
+_connection: Connection | None = None  # this process's pipe to the server, set by `serve`
 
 
-def solve_document(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Solve the scenario JSON in ``payload``; returns (summary fields, result JSON)."""
+def report(phase: str, progress: float) -> None:
+    """Tell the server how the job in hand is going (nothing outside a solver process)."""
+    if _connection is not None:
+        with contextlib.suppress(OSError):
+            _connection.send(("progress", phase, progress))
+
+
+def solve_document(
+    payload: dict[str, Any], *, after_stage: Callable[[], None] | None = None
+) -> tuple[dict[str, Any], str]:
+    """Solve the scenario JSON in ``payload``; returns (summary fields, result JSON).
+
+    Each solver stage is reported as it finishes (then ``after_stage`` is called)."""
     from allocator.pipeline import solve_scenario
+    from allocator.stages.sequence import STAGE_DESCRIPTIONS
+    from allocator.types import Stage
     from models import Scenario
+
+    def stage_done(done: int, total: int, stage: Stage) -> None:
+        what = STAGE_DESCRIPTIONS[stage][0]
+        report(f"stage {done} of {total} solved: {what}"[:64], 0.1 + 0.8 * done / total)
+        if after_stage is not None:
+            after_stage()
 
     scenario = Scenario.model_validate_json(payload["document"])
     result = solve_scenario(
-        scenario, backend=payload.get("backend"), time_limit_s=payload.get("time_limit_s")
+        scenario,
+        backend=payload.get("backend"),
+        time_limit_s=payload.get("time_limit_s"),
+        on_stage=stage_done,
     )
     summary = {
         "status": result.status,
@@ -96,6 +123,8 @@ def _solve_one(function: SolveFunction, payload: dict[str, Any]) -> tuple[Any, .
 
 def serve(connection: Connection, target: str) -> None:
     """Process entry point: answer one solve request after another until told to stop."""
+    global _connection
+    _connection = connection
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     function: SolveFunction | None = None
@@ -160,13 +189,22 @@ class SolverProcess:
         self.process, self.connection, self.jobs = process, parent, 0
         return parent
 
-    def run(self, payload: dict[str, Any]) -> tuple[Any, int | None]:
-        """Send one job and wait for the reply: (reply or None if the process died, exit code)."""
+    def run(
+        self, payload: dict[str, Any], on_progress: Progress | None = None
+    ) -> tuple[Any, int | None]:
+        """Send one job and wait for the reply: (reply or None if the process died, exit code).
+
+        Progress messages before the reply go to ``on_progress``."""
         connection = self._start()
         self.jobs += 1
         try:
             connection.send(payload)
-            return connection.recv(), None
+            while True:
+                message = connection.recv()
+                if not (isinstance(message, tuple) and message and message[0] == "progress"):
+                    return message, None
+                if on_progress is not None:
+                    on_progress(str(message[1]), float(message[2]))
         except (EOFError, OSError):
             return None, self._reap()
 

@@ -8,6 +8,7 @@ can (HiGHS).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,13 +82,20 @@ def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
     return sequence
 
 
+StageReport = Callable[[int, int, Stage], None]
+"""Told (stages done, stages in all, the stage just solved) as each stage finishes."""
+
+
 def solve_sequence(
     formulation: Formulation,
     backend_name: str,
     options: SolveOptions,
     tolerance: float | None = None,
+    on_stage: StageReport | None = None,
 ) -> SequenceOutcome:
-    """Solve the stages in order, holding each optimum for the next; stop at the first failure."""
+    """Solve the stages in order, holding each optimum for the next; stop at the first failure.
+
+    ``on_stage(done, total, stage)`` is called as each stage finishes (a job's progress)."""
     backend = get_backend(backend_name)
     sequence = stage_sequence(formulation)
     if tolerance is None:
@@ -114,6 +122,8 @@ def solve_sequence(
             session.set_integrality(integers, False)
         solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))
+        if on_stage is not None:
+            on_stage(position + 1, len(sequence), stage)
         if (
             solution.termination.reason is not TerminationReason.OPTIMAL
             or solution.objective is None

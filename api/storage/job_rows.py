@@ -6,7 +6,7 @@ rows and their heartbeats let a server find jobs orphaned by another server's cr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from allocator.errors import NotFound
 from api.security import Principal
+from api.storage.db import Database
 from api.storage.repository import get_scenario, new_id
 from api.storage.tables import BatchRow, JobRow, RunnerRow, ScenarioVersionRow, utcnow
 
@@ -191,3 +192,19 @@ def delete_stale_runners(session: Session, *, stale_after: timedelta) -> None:
     for row in session.scalars(select(RunnerRow).where(RunnerRow.heartbeat_at < cutoff)):
         session.delete(row)
     session.flush()
+
+
+def progress_recorder(database: Database, job_id: str) -> Callable[[str, float], None]:
+    """Records a running job's latest phase (e.g. the solver stage just finished) and share
+    done, as its solver process reports them (called on the thread waiting for it)."""
+
+    def record(phase: str, progress: float) -> None:
+        with database.transaction() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == "running")
+                .values(phase=phase[:64], progress=min(max(progress, 0.0), 1.0))
+                .execution_options(synchronize_session=False)
+            )
+
+    return record

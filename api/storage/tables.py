@@ -267,3 +267,19 @@ class BatchRunRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     record: Mapped[str | None] = mapped_column(Text, nullable=True, doc="JSON RunRecord")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebSessionRow(Base):
+    """A signed-in workspace session: recorded at sign-in, revoked at sign-out, so a copied
+    cookie stops working when its session ends. Only the SHA-256 of the session id (which
+    the signed cookie carries) is stored."""
+
+    __tablename__ = "web_sessions"
+
+    session_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(
+        ForeignKey("api_keys.key_id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -240,3 +240,72 @@ def histogram(
             f'text-anchor="{anchor}" fill="{TEXT}">{_gbp(pence)}</text>'
         )
     return _svg(width, height, title, body, "histogram")
+
+
+def glide_paths(
+    years: list[str], series: list[tuple[str, list[float | None]]], *, title: str
+) -> Markup:
+    """One line per series (a place) over ``years``: its distance from target as a share,
+    0 being on target, with a labelled dashed line at the target. A missing value (a year
+    without an allocation) breaks the line."""
+    width, height, left, right, top, bottom = 1000.0, 380.0, 70.0, 260.0, 20.0, 40.0
+    values = [v for _, points in series for v in points if v is not None] + [0.0]
+    low, high = min(values), max(values)
+    pad = max((high - low) * 0.08, 0.0025)
+    low, high = low - pad, high + pad
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(1, len(years) - 1)
+
+    def x_of(index: int) -> float:
+        return left + index * step
+
+    def y_of(share: float) -> float:
+        return top + (high - share) / (high - low) * plot_h
+
+    body = [
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="{TEXT}"/>',
+        f'<line class="target" x1="{left}" y1="{y_of(0.0):.1f}" x2="{width - right}" '
+        f'y2="{y_of(0.0):.1f}" stroke="{TEXT}" stroke-dasharray="6,4"/>'
+        f'<text x="{left - 6}" y="{y_of(0.0) + 4:.1f}" font-size="11" text-anchor="end" '
+        f'fill="{TEXT}">target</text>',
+    ]
+    for share in (low + pad, high - pad):
+        body.append(
+            f'<text x="{left - 6}" y="{y_of(share) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="{TEXT}">{share * 100:+.1f}%</text>'
+        )
+    for index, label in enumerate(years):
+        body.append(
+            f'<text x="{x_of(index):.1f}" y="{height - bottom + 18}" font-size="12" '
+            f'text-anchor="middle" fill="{TEXT}">{escape(label)}</text>'
+        )
+    ends: list[tuple[float, str, str]] = []
+    for number, (name, points) in enumerate(series):
+        colour = PALETTE[number % len(PALETTE)]
+        known = [(i, v) for i, v in enumerate(points) if v is not None]
+        path = " ".join(
+            f"{'M' if n == 0 or known[n - 1][0] != i - 1 else 'L'}{x_of(i):.1f},{y_of(v):.1f}"
+            for n, (i, v) in enumerate(known)
+        )
+        body.append(
+            f'<path class="glide" d="{path}" fill="none" stroke="{colour}" stroke-width="2.5">'
+            f"<title>{escape(name)}</title></path>"
+        )
+        for i, v in known:
+            body.append(
+                f'<circle class="glide-point" cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" r="4" '
+                f'fill="{colour}"><title>{escape(name)}, {escape(years[i])}: '
+                f"{v * 100:+.2f}%</title></circle>"
+            )
+        if known:
+            i, v = known[-1]
+            ends.append((y_of(v), name, colour))
+    last_y = -1e9
+    for y, name, colour in sorted(ends):  # labels at the right, nudged apart
+        y = max(y, last_y + 14)
+        last_y = y
+        body.append(
+            f'<text x="{width - right + 10:.1f}" y="{y + 4:.1f}" font-size="12" '
+            f'fill="{colour}">{escape(short(name, 34))}</text>'
+        )
+    return _svg(width, max(height, last_y + 10), title, body, "glide-path")

@@ -40,6 +40,13 @@ environment = Environment(
 environment.filters.update(gbp=gbp, gbp_m=gbp_m, percent=percent)
 
 
+NAV: tuple[tuple[str, str], ...] = (
+    ("Scenarios", "/app"),
+    ("Batches", "/app/batches"),
+    # The screens for answers (issue "answers") get their link here when they are built.
+)
+
+
 class SignInRequired(Exception):
     """No valid session: the browser is sent to the sign-in page."""
 
@@ -62,6 +69,7 @@ def render(
         csrf=csrf,
         csrf_field=CSRF_FIELD,
         can=_abilities(me),
+        nav=NAV,
         path=request.url.path,
         **context,
     )
@@ -96,6 +104,7 @@ def need(me: WebSession, role: Role) -> Principal:
 async def checked_form(request: Request, me: WebSession) -> FormData:
     """The posted form, refused unless it carries this session's CSRF token."""
     form = await request.form()
+    request.state.web_form = form  # closed (its uploads deleted) when the response is made
     token = form.get(CSRF_FIELD)
     if not signer_of(request).csrf_ok(me.session_id, token if isinstance(token, str) else None):
         raise CsrfRefused
@@ -167,6 +176,14 @@ class WebRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
+            finally:
+                form = getattr(request.state, "web_form", None)
+                if isinstance(form, FormData):
+                    await form.close()
+
+        async def pages(request: Request) -> Response:
+            try:
+                return await guarded(request)
             except SignInRequired:
                 return RedirectResponse("/app/signin", status_code=303)
             except CsrfRefused:
@@ -203,7 +220,7 @@ class WebRoute(APIRoute):
                     f"Quote request id {request_id} when reporting it.",
                 )
 
-        return guarded
+        return pages
 
 
 def _session_or_none(request: Request) -> WebSession | None:

@@ -70,7 +70,7 @@ async def signin(request: Request, database: DatabaseDep) -> Response:
     if principal is None:
         return _signin_again(request, 401, "That key is not known, or has been revoked.")
     response = RedirectResponse("/app", status_code=303)
-    start_session(request, response, principal)
+    start_session(request, response, database, principal)
     return response
 
 
@@ -83,10 +83,10 @@ def _signin_again(request: Request, status: int, message: str) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request, me: Me) -> Response:
+async def signout(request: Request, me: Me, database: DatabaseDep) -> Response:
     await checked_form(request, me)
     response = RedirectResponse("/app/signin", status_code=303)
-    end_session(response)
+    end_session(response, database, me)
     return response
 
 

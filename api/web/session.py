@@ -1,8 +1,11 @@
 """Workspace sessions: a signed cookie naming the API key, and CSRF tokens bound to it.
 
 The cookie holds ``<key id>.<session id>.<expiry>`` and an HMAC-SHA256 of them under the
-server's session secret; it never holds the key's secret. Every request re-reads the key,
-so a revoked key ends its sessions at once, and the role and systems are the key's own.
+server's session secret; it never holds the key's secret. Each sign-in is recorded in the
+database (`WebSessionRow`, by the SHA-256 of its session id) and signing out revokes it, so
+a copied cookie stops working when its session ends. Every request re-reads the key and
+the session row, so a revoked key ends its sessions at once, and the role and systems are
+the key's own.
 A form's CSRF token is an HMAC of the session id, so it is worth nothing to another
 session; the sign-in form's token is bound in the same way to a short-lived pre-session
 cookie. Cookies are HttpOnly and SameSite=Strict, and Secure when the request came over
@@ -16,12 +19,13 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
 from api.security import Principal, principal_of
 from api.storage.db import Database
-from api.storage.tables import ApiKey
+from api.storage.tables import ApiKey, WebSessionRow, utcnow
 
 SESSION_COOKIE = "alc_session"
 PRESESSION_COOKIE = "alc_signin"
@@ -82,9 +86,13 @@ def signer_of(request: Request) -> SessionSigner:
     return signer
 
 
+def session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
 def current_session(request: Request, database: Database) -> WebSession | None:
-    """The request's session, or None if it has none, it is forged or expired, or its key
-    has been revoked."""
+    """The request's session, or None if it has none, it is forged or expired, it was
+    signed out, or its key has been revoked."""
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         return None
@@ -96,6 +104,9 @@ def current_session(request: Request, database: Database) -> WebSession | None:
         row = session.get(ApiKey, key_id)
         if row is None or row.revoked_at is not None:
             return None
+        recorded = session.get(WebSessionRow, session_digest(session_id))
+        if recorded is None or recorded.revoked_at is not None or recorded.key_id != key_id:
+            return None
         principal = principal_of(row)
     return WebSession(principal=principal, session_id=session_id, expires_at=expires_at)
 
@@ -104,12 +115,24 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def start_session(request: Request, response: Response, principal: Principal) -> None:
+def start_session(
+    request: Request, response: Response, database: Database, principal: Principal
+) -> None:
+    """Record a new session for ``principal`` and set its cookie."""
     signer = signer_of(request)
     expires_at = int(time.time()) + signer.max_age_s
+    session_id = new_session_id()
+    with database.transaction() as session:
+        session.add(
+            WebSessionRow(
+                session_sha256=session_digest(session_id),
+                key_id=principal.key_id,
+                expires_at=datetime.fromtimestamp(expires_at, UTC),
+            )
+        )
     response.set_cookie(
         SESSION_COOKIE,
-        signer.cookie_value(principal.key_id, new_session_id(), expires_at),
+        signer.cookie_value(principal.key_id, session_id, expires_at),
         max_age=signer.max_age_s,
         path="/app",
         httponly=True,
@@ -119,7 +142,13 @@ def start_session(request: Request, response: Response, principal: Principal) ->
     response.delete_cookie(PRESESSION_COOKIE, path="/app", httponly=True, samesite="strict")
 
 
-def end_session(response: Response) -> None:
+def end_session(response: Response, database: Database, me: WebSession) -> None:
+    """Revoke the session in the database (a copy of its cookie is refused from now on)
+    and delete the cookie in the browser."""
+    with database.transaction() as session:
+        row = session.get(WebSessionRow, session_digest(me.session_id))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
     response.delete_cookie(SESSION_COOKIE, path="/app", httponly=True, samesite="strict")
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,16 +67,43 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """uvicorn serving the app factory, stopped when the module's tests are done."""
-    data_dir = tmp_path_factory.mktemp("web-server")
-    port = _free_port()
-    env = os.environ | {
-        "ALLOCATOR_DATA_DIR": str(data_dir),
-        "ALLOCATOR_ENVIRONMENT": "test",
-        "ALLOCATOR_SOLVE_WORKERS": "1",
-        "ALLOCATOR_PRESTART_SOLVERS": "false",
-        "ALLOCATOR_SYNC_SOLVE_BUDGET_S": "120",
-        "ALLOCATOR_LOG_LEVEL": "WARNING",
+    with serving(tmp_path_factory.mktemp("web-server")) as started:
+        yield started
+
+
+PACED_SOLVE = "tests.web.paced_solvers:paced_solve"
+PACED_BATCH = "tests.web.paced_solvers:paced_batch"
+
+
+@pytest.fixture(scope="module")
+def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on which every solve is a job whose stages are paced, and batches' runs are
+    paced too (`paced_solvers`)."""
+    paced = {
+        "ALLOCATOR_SYNC_MAX_CELLS": "0",
+        "ALLOCATOR_SOLVE_TARGET": PACED_SOLVE,
+        "ALLOCATOR_BATCH_TARGET": PACED_BATCH,
     }
+    with serving(tmp_path_factory.mktemp("web-job-server"), paced) as started:
+        yield started
+
+
+@contextmanager
+def serving(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """uvicorn serving the app factory on a free port over a database in ``data_dir``."""
+    port = _free_port()
+    env = (
+        os.environ
+        | {
+            "ALLOCATOR_DATA_DIR": str(data_dir),
+            "ALLOCATOR_ENVIRONMENT": "test",
+            "ALLOCATOR_SOLVE_WORKERS": "1",
+            "ALLOCATOR_PRESTART_SOLVERS": "false",
+            "ALLOCATOR_SYNC_SOLVE_BUDGET_S": "120",
+            "ALLOCATOR_LOG_LEVEL": "WARNING",
+        }
+        | (extra_env or {})
+    )
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",

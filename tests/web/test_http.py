@@ -192,3 +192,22 @@ def test_signing_out_ends_the_session(app: FastAPI, web: TestClient) -> None:
     answer = web.post("/app/signout", data={"csrf_token": csrf}, follow_redirects=False)
     assert answer.status_code == 303
     assert web.get("/app").url.path == "/app/signin"
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app: FastAPI, web: TestClient) -> None:
+    csrf = sign_in(web, key(app, Role.READ, "S1"))
+    copied = web.cookies.get(SESSION_COOKIE, path="/app")
+    assert copied
+    thief = client_of(app)
+    thief.cookies.set(SESSION_COOKIE, copied, path="/app")
+    assert thief.get("/app").url.path == "/app"  # the copy works while the session lasts
+    web.post("/app/signout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert thief.get("/app").url.path == "/app/signin"  # revoked on the server, not just here
+    again = sign_in(web, key(app, Role.READ, "S1"))
+    assert again != csrf and web.get("/app").url.path == "/app"  # a new sign-in is a new session
+    assert thief.get("/app").url.path == "/app/signin"
+    # A cookie signed with the server's secret is still refused if no sign-in recorded it.
+    key_id = copied.split(".")[0]
+    unrecorded = app.state.web_signer.cookie_value(key_id, "never-signed-in", 4_000_000_000)
+    thief.cookies.set(SESSION_COOKIE, unrecorded, path="/app")
+    assert thief.get("/app").url.path == "/app/signin"

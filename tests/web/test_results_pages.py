@@ -74,11 +74,11 @@ def test_a_large_solve_is_a_job_whose_page_leads_to_the_result(tmp_path: Path) -
         _, job = solve_page(web, csrf, tiny_json())
         assert job.startswith("/app/jobs/")
         page = web.get(job, follow_redirects=False)
-        for _ in range(600):  # bounded: until the job finishes, as the page's reload does
+        for _ in range(600):  # bounded: until the job finishes, as the page's polling does
             if page.status_code == 303:
                 break
             assert page.status_code == 200 and 'id="job-state"' in page.text
-            assert '<meta http-equiv="refresh"' in page.text
+            assert '<div id="live" data-poll=' in page.text  # app.js fetches it again
             time.sleep(0.1)
             page = web.get(job, follow_redirects=False)
         assert page.headers["location"].startswith("/app/results/")
@@ -146,8 +146,8 @@ def test_a_queued_job_shows_its_progress_and_can_be_cancelled(
         job_id = job.id
     page = web.get(f"/app/jobs/{job_id}", follow_redirects=False)
     assert page.status_code == 200 and 'id="job-state">queued' in page.text
-    assert '<progress id="job-progress"' in page.text and 'http-equiv="refresh"' in page.text
+    assert '<progress id="job-progress"' in page.text and '<div id="live" data-poll=' in page.text
     assert "Cancel the job" in page.text
     cancelled = web.post(f"/app/jobs/{job_id}/cancel", data={"csrf_token": csrf})
     assert cancelled.status_code == 200 and 'id="job-state">cancelled' in cancelled.text
-    assert 'http-equiv="refresh"' not in cancelled.text and "Cancel the job" not in cancelled.text
+    assert "data-poll" not in cancelled.text and "Cancel the job" not in cancelled.text

@@ -34,7 +34,50 @@
       th.appendChild(button);
     });
   }
+  window.prepareSortable = prepare;
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), prepare);
+  });
+})();
+
+// Live regions: an element with data-poll="N" (a running job or batch) is fetched again
+// from the same address every N seconds and replaced by its new version, until the new
+// version has no data-poll (it finished). If the address now redirects elsewhere (a job
+// that finished opens its result), the browser follows. No page reload, so nothing
+// refreshes under the reader (axe's meta-refresh rule); the new status line ([data-status])
+// is read out through the page's aria-live element #live-status.
+(function () {
+  function poll(region) {
+    var every = Number(region.getAttribute("data-poll")) * 1000;
+    window.setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (answer) {
+          if (answer.redirected && new URL(answer.url).pathname !== window.location.pathname) {
+            window.location.assign(answer.url);
+            return null;
+          }
+          return answer.ok ? answer.text() : null;
+        })
+        .then(function (html) {
+          if (html === null) { poll(region); return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+          if (!fresh) { poll(region); return; }
+          region.innerHTML = fresh.innerHTML;
+          Array.prototype.forEach.call(region.querySelectorAll("table.sortable"), prepareTable);
+          var status = region.querySelector("[data-status]");
+          var spoken = document.getElementById("live-status");
+          if (status && spoken && spoken.textContent !== status.textContent) {
+            spoken.textContent = status.textContent;
+          }
+          if (fresh.hasAttribute("data-poll")) { poll(region); } else { region.removeAttribute("data-poll"); }
+        })
+        .catch(function () { poll(region); });
+    }, every);
+  }
+  function prepareTable(table) {
+    if (window.prepareSortable) { window.prepareSortable(table); }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
   });
 })();

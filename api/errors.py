@@ -32,7 +32,7 @@ from allocator.errors import (
     VersionConflict,
     cell_address,
 )
-from allocator.io.limits import IssueSummary, summarise_issues
+from allocator.io.read_limits import IssueSummary, summarise_issues
 
 log = logging.getLogger("api.errors")
 

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from allocator.errors import Issue, LimitExceeded, PermissionDenied, ScenarioInvalid
 from allocator.io.excel import read_workbook_bytes
 from allocator.io.json_io import read_json_bytes
-from allocator.io.limits import ReadLimits
+from allocator.io.read_limits import ReadLimits
 from allocator.validate import blocking
 from api.errors import BadRequest, UnsupportedMediaType
 from api.security import Principal

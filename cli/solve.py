@@ -14,7 +14,7 @@ from models.enums import RiskLimitScope
 from models.results import AllocationResult
 
 console = make_console()
-RESULT_SUFFIXES = (".json", ".csv", ".xlsx")
+RESULT_SUFFIXES = (".json", ".csv", ".xlsx", ".pdf")
 
 
 def solve(
@@ -55,7 +55,7 @@ def solve(
     from cli.risk_report import print_risk_limits
 
     if out is not None and out.suffix.lower() not in RESULT_SUFFIXES:
-        typer.echo(f"error: cannot write {out.name}: use .json, .csv or .xlsx", err=True)
+        typer.echo(f"error: cannot write {out.name}: use .json, .csv, .xlsx or .pdf", err=True)
         raise typer.Exit(2)
     scenario = load_or_exit(path)
     limits = (

@@ -39,7 +39,7 @@ from allocator.io.excel_reading import (
 )
 from allocator.io.excel_settings import read_settings
 from allocator.io.excel_zip import check_workbook_bytes
-from allocator.io.limits import ReadBudget, ReadLimits
+from allocator.io.read_limits import ReadBudget, ReadLimits
 from allocator.validate import blocking
 from allocator.validate.common import UNREADABLE, WARNING
 from models import Scenario

@@ -14,7 +14,7 @@ from allocator.io.excel_layout import (
     SHEET_BY_NAME,
     SHEETS,
 )
-from allocator.io.limits import TOO_LARGE, ReadBudget
+from allocator.io.read_limits import TOO_LARGE, ReadBudget
 
 # Settings on the Scenario sheet: key in column A, label in B, value in C.
 SETTING_VALUE_COLUMN = "C"

@@ -182,6 +182,7 @@ async def change(
     request: Request,
     me: Me,
     database: DatabaseDep,
+    settings: SettingsDep,
     runner: RunnerDep,
     request_id: RequestIdDep,
 ) -> Response:
@@ -192,7 +193,7 @@ async def change(
             batch_api.cancel_batch(batch_id, Response(), session, runner, principal, request_id)
         else:
             batch_api.resume_batch(
-                batch_id, request, Response(), session, runner, principal, request_id
+                batch_id, request, Response(), session, settings, runner, principal, request_id
             )
     return RedirectResponse(f"/app/batches/{batch_id}", status_code=303)
 

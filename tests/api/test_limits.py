@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from allocator.io.excel_read import read_workbook_bytes
 from allocator.io.excel_write import build_workbook
-from allocator.io.limits import ReadLimits
+from allocator.io.read_limits import ReadLimits
 from api.app import create_app
 from api.security import Role
 from models import Scenario

@@ -62,7 +62,7 @@ def test_solve_writes_the_board_report_pdf(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
     bad = runner.invoke(app, ["solve", str(TINY), "--out", str(tmp_path / "x.docx")])
-    assert bad.exit_code == 1 and "use .json, .csv, .xlsx or .pdf" in bad.output
+    assert bad.exit_code == 2 and "use .json, .csv, .xlsx or .pdf" in bad.output
 
 
 def test_report_refuses_a_scenario_that_is_not_the_results(tmp_path: Path) -> None:

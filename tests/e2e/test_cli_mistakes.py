@@ -36,7 +36,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 MISTAKES: dict[str, list[str]] = {
-    "solve to pdf": ["solve", "{d}/tiny.json", "--out", "{d}/result.pdf"],
+    "solve to docx": ["solve", "{d}/tiny.json", "--out", "{d}/result.docx"],
     "solve unknown backend": ["solve", "{d}/tiny.json", "--backend", "gurobi"],
     "solve a result": ["solve", "{d}/r.json"],
     "solve missing file": ["solve", "{d}/nowhere.json"],
@@ -113,7 +113,7 @@ def test_validate_says_a_result_is_a_result(files: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["solve", "{d}/tiny.json", "--out", "{d}/result.pdf"], "use .json, .csv or .xlsx"),
+        (["solve", "{d}/tiny.json", "--out", "{d}/result.docx"], "use .json, .csv, .xlsx or .pdf"),
         (["solve", "{d}/tiny.json", "--backend", "gurobi"], "unknown solver backend 'gurobi'"),
     ],
 )

@@ -6,8 +6,10 @@ import numpy as np
 
 from allocator.formulation.builder import INF, Expr
 from allocator.formulation.context import (
+    PENCE_PER_UNIT,
     BuildContext,
     Cells,
+    Flows,
     Schemes,
     Switches,
     Totals,
@@ -16,7 +18,7 @@ from allocator.formulation.context import (
     to_units,
 )
 from allocator.formulation.index import Labels
-from allocator.types import RowFamily
+from allocator.types import FloatArray, RowFamily
 from models import (
     UnitLevel,
 )
@@ -68,7 +70,32 @@ def build_totals(ctx: BuildContext, cells: Cells, schemes: Schemes) -> Totals:
     return Totals(provider_total, unit_total)
 
 
-def build_capacity_and_viability(ctx: BuildContext, totals: Totals, switches: Switches) -> None:
+def provider_reach_pence(ctx: BuildContext, totals: Totals, flows: Flows) -> FloatArray:
+    """The most each provider can receive: its pass-through plus every funder that may fund it.
+
+    A provider's budget beyond pass-through is the money flowing to it, and each funder's
+    flows sum to what it allocates, so this bounds the budget in every feasible point. In
+    elastic mode conservation may be breached, so there is no such bound (infinite).
+    """
+    num_p = len(ctx.a.provider_ids)
+    if ctx.elastic:
+        return np.full(num_p, np.inf)
+    allocated = np.array(
+        [
+            ctx.pot.pooled_by_funder_pence[f] - ctx.pot.reserve_by_funder_pence[f]
+            for f in ctx.a.funder_ids
+        ],
+        dtype=np.float64,
+    )
+    reaches = np.zeros((len(ctx.a.funder_ids), num_p), dtype=np.bool_)
+    reaches[flows.funder, flows.provider] = True
+    pass_through = totals.provider.constant * PENCE_PER_UNIT
+    return pass_through + allocated @ reaches
+
+
+def build_capacity_and_viability(
+    ctx: BuildContext, totals: Totals, switches: Switches, flows: Flows
+) -> None:
     a, b = ctx.a, ctx.b
     num_p = len(a.provider_ids)
     funded = b.selector(
@@ -82,8 +109,11 @@ def build_capacity_and_viability(ctx: BuildContext, totals: Totals, switches: Sw
     has_cap = np.isfinite(cap)
     is_binary = np.zeros(num_p, dtype=np.bool_)
     is_binary[switches.providers] = True
-    # Budget <= capacity × funded (binary providers) or <= capacity.
-    big = np.where(has_cap, cap, np.maximum(ctx.pot.total_pence, 1))
+    # Budget <= capacity × funded (binary providers) or <= capacity. Without a capacity the
+    # big-M is the most the provider can reach (not the whole pot: a 1e8 coefficient next to
+    # 1s is what makes a solver call the model badly scaled).
+    reach = np.minimum(provider_reach_pence(ctx, totals, flows), float(max(ctx.pot.total_pence, 1)))
+    big = np.where(has_cap, cap, np.maximum(reach, 1.0))
     scaled = Expr(sp_scale_rows(funded.matrix, -to_units(big)), np.zeros(num_p))
     rows = np.flatnonzero(has_cap | is_binary)
     expr = (totals.provider + scaled)[rows]

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,37 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RELATIVE = 1e-7
+
+
+SAMPLER = """
+import sys, time
+pid, out = sys.argv[1], sys.argv[2]
+with open(out, "w") as sink:
+    while True:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+        except (OSError, StopIteration):
+            break
+        sink.write(f"{time.time()} {kb}\\n")
+        sink.flush()
+        time.sleep(0.01)
+"""
+
+
+def _rss_by_phase(samples: Path, started: float, timings: dict[str, float]) -> dict[str, float]:
+    """Peak resident memory (MiB) in each phase of one run, from the sampler's readings."""
+    edges, at = {}, started
+    for phase in ("validate_s", "build_s", "solve_s", "assemble_s"):
+        edges[phase.removesuffix("_s")] = (at, at + timings[phase])
+        at += timings[phase]
+    peaks = dict.fromkeys(edges, 0.0)
+    for line in samples.read_text().splitlines():
+        t, kb = line.split()
+        for phase, (lo, hi) in edges.items():
+            if lo <= float(t) <= hi:
+                peaks[phase] = max(peaks[phase], int(kb) / 1024)
+    return peaks
 
 
 def measure(size_name: str, repeat: int) -> dict[str, Any]:
@@ -35,11 +67,22 @@ def measure(size_name: str, repeat: int) -> dict[str, Any]:
     scenario = lexicographic(get_size(size_name))
     totals, phases = [], []
     result = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = solve_scenario(scenario)
-        totals.append(time.perf_counter() - started)
-        phases.append(result.timings.model_dump())
+    samples = HERE / "out" / f"rss-{size_name}.txt"
+    samples.parent.mkdir(parents=True, exist_ok=True)
+    sampler = subprocess.Popen([sys.executable, "-c", SAMPLER, str(os.getpid()), str(samples)])
+    try:
+        time.sleep(0.1)
+        wall = time.time()
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = solve_scenario(scenario)
+            totals.append(time.perf_counter() - started)
+            phases.append(result.timings.model_dump())
+    finally:
+        sampler.terminate()
+        sampler.wait()
+    assert result is not None
+    rss = _rss_by_phase(samples, wall, phases[0])
     assert result is not None
     f = formulate(scenario)
     options = solve_options(scenario)
@@ -75,6 +118,7 @@ def measure(size_name: str, repeat: int) -> dict[str, Any]:
         "end_to_end_s": statistics.median(totals),
         "runs_s": totals,
         "phases": phases,
+        "peak_rss_mib_by_phase": rss,
         "stages": stages,
         "notes": result.notes,
         "consistent": bool(ok),

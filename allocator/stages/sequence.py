@@ -90,15 +90,21 @@ def held_bound(objective: float, tolerance: float) -> float:
     return objective + tolerance * max(1.0, abs(objective))
 
 
+# Stages that only break ties between optima of the earlier ones: a MIP solves them (and
+# every stage after the first of them) in the fixed-integer LP chain only. A stage appended
+# after stability (a final tie-break) belongs here too.
+TIE_BREAK_STAGES: frozenset[Stage] = frozenset({Stage.STABILITY})
+
+
 def search_length(sequence: list[tuple[Stage, FloatArray]]) -> int:
     """How many stages a MIP solves with its integer decisions free.
 
-    Stability (and any stage after it) only breaks ties: it keeps the schemes and
-    viability decisions the earlier stages chose, which turns a slow MIP over tiny
-    differences into an LP.
+    A tie-break stage keeps the schemes and viability decisions the earlier stages chose,
+    which turns a slow MIP over tiny differences into an LP. The first stage is always
+    searched (a scenario may optimise stability alone).
     """
     for position, (stage, _) in enumerate(sequence):
-        if position and stage is Stage.STABILITY:
+        if position and stage in TIE_BREAK_STAGES:
             return position
     return len(sequence)
 

@@ -92,3 +92,26 @@ def test_a_chain_looser_than_the_search_is_reported() -> None:
     assert len(notes) == 1
     assert "fairness_max" in notes[0]
     assert "0.0357" in notes[0]
+
+
+def test_a_mip_searches_until_the_first_tie_break_stage() -> None:
+    from allocator.stages.sequence import search_length
+    from allocator.types import Stage
+
+    def seq(*stages: Stage) -> list[tuple[Stage, np.ndarray]]:
+        return [(s, np.ones(1)) for s in stages]
+
+    fm, fs, v, st = Stage.FAIRNESS_MAX, Stage.FAIRNESS_SUM, Stage.VALUE, Stage.STABILITY
+    assert search_length(seq(fm, fs, v, st)) == 3
+    assert search_length(seq(st)) == 1  # stability alone is still searched
+    assert search_length(seq(v, st, fm)) == 1
+    assert search_length(seq(fm, v)) == 2
+
+
+def test_each_optimum_is_held_relative_to_itself() -> None:
+    from allocator.stages.sequence import held_bound
+
+    assert held_bound(0.0, 1e-7) == pytest.approx(1e-7)
+    assert held_bound(0.02, 1e-7) == pytest.approx(0.02 + 1e-7)
+    assert held_bound(1698.0795, 1e-7) == pytest.approx(1698.0795 * (1 + 1e-7))
+    assert held_bound(-13968627.6, 1e-7) == pytest.approx(-13968627.6 + 1.39686276)

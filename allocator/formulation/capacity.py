@@ -13,6 +13,7 @@ from allocator.formulation.context import (
     Schemes,
     Switches,
     Totals,
+    soft_spec,
     sp_scale_rows,
     sp_sum_rows,
     to_units,
@@ -20,6 +21,8 @@ from allocator.formulation.context import (
 from allocator.formulation.index import Labels
 from allocator.types import FloatArray, RowFamily
 from models import (
+    PaceForm,
+    PaymentKind,
     UnitLevel,
 )
 
@@ -74,8 +77,9 @@ def provider_reach_pence(ctx: BuildContext, totals: Totals, flows: Flows) -> Flo
     """The most each provider can receive: its pass-through plus every funder that may fund it.
 
     A provider's budget beyond pass-through is the money flowing to it, and each funder's
-    flows sum to what it allocates, so this bounds the budget in every feasible point. In
-    elastic mode conservation may be breached, so there is no such bound (infinite).
+    flows sum to what it allocates, so this bounds the budget in every feasible point; so
+    do its hard payment and pace-of-change ceilings (the smallest is kept). In elastic
+    mode every rule may be breached, so there is no such bound (infinite).
     """
     num_p = len(ctx.a.provider_ids)
     if ctx.elastic:
@@ -90,7 +94,48 @@ def provider_reach_pence(ctx: BuildContext, totals: Totals, flows: Flows) -> Flo
     reaches = np.zeros((len(ctx.a.funder_ids), num_p), dtype=np.bool_)
     reaches[flows.funder, flows.provider] = True
     pass_through = totals.provider.constant * PENCE_PER_UNIT
-    return pass_through + allocated @ reaches
+    reach: FloatArray = pass_through + allocated @ reaches
+    return np.minimum(reach, _rule_ceilings_pence(ctx))
+
+
+def _rule_ceilings_pence(ctx: BuildContext) -> FloatArray:
+    """Each provider's tightest hard ceiling from its payment and pace-of-change rules (inf if none).
+
+    Mirrors `payments.build_payments` (a block contract fixes the total, an activity
+    contract caps it at price × volume) and `pace_of_change.build_pace_of_change` (a
+    provider-level cap on growth, for providers not paid a block).
+    """
+    s = ctx.scenario
+    ceiling = np.full(len(s.providers), np.inf)
+    block = np.zeros(len(s.providers), dtype=np.bool_)
+    for k, p in enumerate(s.providers):
+        pay = p.payment
+        small = pay.kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and (
+            p.baseline_pence < s.small_contract_threshold_pence
+        )
+        if pay.kind is PaymentKind.BLOCK or small:
+            amount = getattr(pay, "amount_pence", None)
+            ceiling[k] = float(p.baseline_pence if amount is None else amount)
+            block[k] = True
+        elif pay.kind is PaymentKind.ACTIVITY and pay.max_volume is not None:
+            ceiling[k] = float(np.floor(pay.unit_price_pence * pay.max_volume))
+    base = ctx.a.provider_baseline_pence.astype(np.float64)
+    for rule in s.pace_of_change:
+        if (
+            rule.level is not UnitLevel.PROVIDER
+            or soft_spec(rule) is not None
+            or rule.form is not PaceForm.FLOOR_AND_CAP
+            or rule.cap_growth_share is None
+        ):
+            continue
+        chosen = (
+            np.isin(ctx.a.provider_ids, rule.provider_ids)
+            if rule.provider_ids
+            else np.ones(len(s.providers), dtype=np.bool_)
+        )
+        cap = np.floor(base * (1.0 + rule.cap_growth_share) + 1e-6)
+        ceiling = np.where(chosen & ~block, np.minimum(ceiling, cap), ceiling)
+    return ceiling
 
 
 def build_capacity_and_viability(

@@ -7,7 +7,7 @@ order): cells, funder flows under ring-fences, conservation per funder and per
 (provider, segment), capacity and viability (binaries), payments, pace of change,
 minimum spends, fair-share bands, fairness shortfalls, value-curve pieces, stability
 deviations, schemes and soft-rule slacks, with the WEIGHTED objective of
-`allocator.stages.sequence.stage_sequence`. Money is in £ thousands, as in the formulation, so
+`allocator.stages.sequence.stage_sequence`. Money is in £ millions, as in the formulation, so
 the objectives can be compared directly.
 
 Only the published fair-share targets and the pot come from the library
@@ -35,7 +35,7 @@ from allocator.domain.targets import compute_targets
 from models import FairShareForm, ObjectiveKind, ObjectiveStage, PaceForm, PaymentKind, Scenario
 from models import UnitLevel as Level
 
-UNIT = 100_000  # pence per solver unit: the program counts £ thousands
+UNIT = 100_000_000  # pence per solver unit: the program counts £ millions
 Key = tuple[int, ...]
 
 
@@ -63,7 +63,7 @@ class _Rows:
     count: int = 0
 
     def add(self, name: str, expr: Any, lo: float | None, hi: float | None, soft: Any) -> None:
-        penalty = None if soft is None or soft.hard else soft.penalty_per_gbp * 1000.0
+        penalty = None if soft is None or soft.hard else soft.penalty_per_gbp * (UNIT / 100)
         if penalty is not None:
             if lo is not None:
                 under = pulp.LpVariable(f"{name}_under", lowBound=0)
@@ -258,9 +258,21 @@ def build_rowwise(scenario: Scenario) -> RowwiseModel:
         rows.add(f"conservation_ps_{k}_{g}", expr, 0.0, 0.0, None)
 
     # Capacity, viability, payment mechanisms -----------------------------------------------
+    # Without a capacity, a funded provider's big-M is the most it can reach: its pass-through
+    # plus what every funder that may fund it allocates.
+    reach = {k: pass_through[k] for k in range(len(s.providers))}
+    for fi, funder in enumerate(s.funders):
+        fid = funder.funder_id
+        allocated = pot.pooled_by_funder_pence[fid] - pot.reserve_by_funder_pence[fid]
+        for k in {f[1] for f in flows_of_funder[fi]}:
+            reach[k] += allocated
     for k, p in enumerate(s.providers):
         if k in funded:
-            big = p.capacity_pence if p.capacity_pence is not None else max(pot.total_pence, 1)
+            big = (
+                p.capacity_pence
+                if p.capacity_pence is not None
+                else max(min(reach[k], pot.total_pence), 1)
+            )
             rows.add(f"capacity_{k}", provider_total(k) - u(big) * funded[k], None, 0.0, None)
         elif p.capacity_pence is not None:
             rows.add(f"capacity_{k}", provider_total(k), None, u(p.capacity_pence), None)

@@ -30,7 +30,19 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 GROUPS: dict[str, str] = {"keys": "keys"}
 
 
-def register_all(app: typer.Typer) -> None:
+def register_all(app: typer.Typer, argv: list[str] | None = None) -> None:
+    """Register the commands; with ``argv`` naming one command, only that one.
+
+    Importing every command module costs most of a second (the API, pandas, plotting); a
+    process that runs `allocator solve` needs only `cli.solve`. ``--help`` and unknown
+    names still see every command.
+    """
+    wanted = argv[1] if argv is not None and len(argv) > 1 else None
+    for module_name, names in COMMANDS.items():
+        if wanted is not None and wanted in names:
+            module = importlib.import_module(f"cli.{module_name}")
+            app.command(wanted)(getattr(module, wanted.replace("-", "_")))
+            return
     for module_name, names in COMMANDS.items():
         module = importlib.import_module(f"cli.{module_name}")
         for name in names:

@@ -13,11 +13,19 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _group() -> None:
+    # A callback keeps `allocator` a group when only the invoked command is registered.
+    pass
+
+
 def _register() -> None:
     # Imported here so `allocator --help` stays fast and optional parts stay optional.
+    import sys
+
     from cli import register_all
 
-    register_all(app)
+    register_all(app, sys.argv)
 
 
 _register()

@@ -46,6 +46,7 @@ from allocator.formulation.program import LinearProgram, Sense
 from allocator.stages.sequence import (
     SequenceOutcome,
     StageOutcome,
+    held_bound,
     solve_sequence,
     stage_sequence,
 )
@@ -204,9 +205,7 @@ class WarmSolver:
                 or solution.objective is None
             ):
                 break
-            held_rows.append(
-                (c, solution.objective + tolerance * max(1.0, abs(solution.objective)))
-            )
+            held_rows.append((c, held_bound(solution.objective, tolerance)))
         assert solution is not None
         return SequenceOutcome(outcomes, solution, self.backend)
 

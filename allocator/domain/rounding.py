@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from allocator.types import BoolArray, FloatArray, IntArray, NumArray
 
@@ -261,6 +260,8 @@ def controlled_round(
         row, weights=base, minlength=n_rows
     ).astype(np.int64)
     col_base = np.bincount(col, weights=base, minlength=n_cols).astype(np.int64)
+
+    from ortools.graph.python import min_cost_flow  # only controlled rounding needs it
 
     flow = min_cost_flow.SimpleMinCostFlow()
     cols = n_rows + col

@@ -145,4 +145,4 @@ def _notes(duals: DualSet) -> list[str]:
             "This is a mixed-integer model: duals come from the linear program with the whole-or-nothing "
             "decisions (schemes, viability) fixed at their optimum."
         )
-    return notes
+    return notes + duals.notes

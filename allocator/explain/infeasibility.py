@@ -17,7 +17,6 @@ import numpy as np
 from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.backends.registry import get_backend
 from allocator.domain.money import pence_to_gbp_str
-from allocator.explain.shadow import fix_integers
 from allocator.formulation.formulate import (
     PENCE_PER_UNIT,
     Extension,
@@ -26,6 +25,7 @@ from allocator.formulation.formulate import (
     is_rule_block,
 )
 from allocator.formulation.program import Sense
+from allocator.stages.sequence import fix_integers
 from allocator.types import FloatArray, RowFamily, Stage
 from models import Scenario
 from models.results import InfeasibilityReport, Relaxation

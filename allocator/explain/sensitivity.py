@@ -15,10 +15,10 @@ from dataclasses import replace
 from functools import partial
 
 from allocator.backends.interface import SolveOptions, TerminationReason
-from allocator.explain.shadow import fix_integers, with_funder_increase
+from allocator.explain.shadow import with_funder_increase
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate
 from allocator.publish.rule_lines import RuleRow
-from allocator.stages.sequence import solve_sequence
+from allocator.stages.sequence import fix_integers, solve_sequence
 from allocator.types import FloatArray
 from models.results import PoolMarginal, RuleLine
 

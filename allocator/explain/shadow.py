@@ -7,13 +7,14 @@ row ``c_j x <= opt_j``. A change dθ in the inputs moves stage k's optimum by
 
 (LP sensitivity with the duals y and reduced costs r of stage k, plus the chain through
 the held rows). So a rule's shadow price in the value stage already accounts for how
-relaxing it changes fairness first. For MIPs the integer decisions are fixed at their
-optimum and the stages re-solved as LPs to get the duals.
+relaxing it changes fairness first. For MIPs the duals are those of the LP chain with the
+integer decisions fixed (`allocator.stages.sequence.lp_chain`), the same chain the
+published allocation comes from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +22,7 @@ import scipy.sparse as sp
 from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate
 from allocator.formulation.program import LinearProgram
-from allocator.stages.sequence import SequenceOutcome, solve_sequence
+from allocator.stages.sequence import SequenceOutcome, chain_mismatches, lp_chain, stage_sequence
 from allocator.types import FloatArray
 from models import Scenario
 
@@ -40,40 +41,38 @@ class StageDuals:
 class DualSet:
     stages: list[StageDuals]
     fixed_integers: bool
+    notes: list[str] = field(default_factory=list)  # mismatches of a chain solved here
 
     def stage(self, name: str) -> int | None:
         return next((k for k, s in enumerate(self.stages) if s.stage == name), None)
 
 
-def fix_integers(program: LinearProgram, x: FloatArray) -> LinearProgram:
-    """The LP with every integer column fixed at its (rounded) value in ``x``."""
-    fixed = np.where(program.is_integer, np.rint(x), np.nan)
-    lo = np.where(program.is_integer, fixed, program.col_lo)
-    hi = np.where(program.is_integer, fixed, program.col_hi)
-    return replace(
-        program, col_lo=lo, col_hi=hi, is_integer=np.zeros(program.num_cols, dtype=np.bool_)
-    )
-
-
 def stage_duals(
     f: Formulation, outcome: SequenceOutcome, backend: str, options: SolveOptions
 ) -> DualSet | None:
-    """Duals of every stage (re-solving with integers fixed for a MIP); None if unavailable."""
+    """Duals of every stage, from the LP chain the allocation was published from; None if unavailable.
+
+    A MIP outcome without a chain (a batch's warm solver) gets its chain solved here, from
+    its published point.
+    """
     fixed = f.program.is_mip
-    if fixed:
+    stages = outcome.lp_stages
+    notes = list(outcome.notes)
+    if fixed and not outcome.chain:
         if outcome.final.x is None:
             return None
-        f = replace(f, program=fix_integers(f.program, outcome.final.x))
-        outcome = solve_sequence(f, backend, options)
-    stages = []
-    for st in outcome.stages:
+        tolerance = f.scenario.objective.stage_tolerance_share
+        stages = lp_chain(f, outcome.final.x, stage_sequence(f), backend, options, tolerance)
+        notes += chain_mismatches(outcome.stages, stages, tolerance)
+    out = []
+    for st in stages:
         sol = st.solution
         if sol.termination.reason is not TerminationReason.OPTIMAL or sol.row_duals is None:
             return None
         assert sol.x is not None
         assert sol.reduced_costs is not None
-        stages.append(StageDuals(st.stage, sol.x, sol.row_duals, sol.reduced_costs))
-    return DualSet(stages, fixed)
+        out.append(StageDuals(st.stage, sol.x, sol.row_duals, sol.reduced_costs))
+    return DualSet(out, fixed, notes)
 
 
 def row_relaxation_effects(

@@ -6,18 +6,23 @@ import numpy as np
 
 from allocator.formulation.builder import INF, Expr
 from allocator.formulation.context import (
+    PENCE_PER_UNIT,
     BuildContext,
     Cells,
+    Flows,
     Schemes,
     Switches,
     Totals,
+    soft_spec,
     sp_scale_rows,
     sp_sum_rows,
     to_units,
 )
 from allocator.formulation.index import Labels
-from allocator.types import RowFamily
+from allocator.types import FloatArray, RowFamily
 from models import (
+    PaceForm,
+    PaymentKind,
     UnitLevel,
 )
 
@@ -68,7 +73,74 @@ def build_totals(ctx: BuildContext, cells: Cells, schemes: Schemes) -> Totals:
     return Totals(provider_total, unit_total)
 
 
-def build_capacity_and_viability(ctx: BuildContext, totals: Totals, switches: Switches) -> None:
+def provider_reach_pence(ctx: BuildContext, totals: Totals, flows: Flows) -> FloatArray:
+    """The most each provider can receive: its pass-through plus every funder that may fund it.
+
+    A provider's budget beyond pass-through is the money flowing to it, and each funder's
+    flows sum to what it allocates, so this bounds the budget in every feasible point; so
+    do its hard payment and pace-of-change ceilings (the smallest is kept). In elastic
+    mode every rule may be breached, so there is no such bound (infinite).
+    """
+    num_p = len(ctx.a.provider_ids)
+    if ctx.elastic:
+        return np.full(num_p, np.inf)
+    allocated = np.array(
+        [
+            ctx.pot.pooled_by_funder_pence[f] - ctx.pot.reserve_by_funder_pence[f]
+            for f in ctx.a.funder_ids
+        ],
+        dtype=np.float64,
+    )
+    reaches = np.zeros((len(ctx.a.funder_ids), num_p), dtype=np.bool_)
+    reaches[flows.funder, flows.provider] = True
+    pass_through = totals.provider.constant * PENCE_PER_UNIT
+    reach: FloatArray = pass_through + allocated @ reaches
+    return np.minimum(reach, _rule_ceilings_pence(ctx))
+
+
+def _rule_ceilings_pence(ctx: BuildContext) -> FloatArray:
+    """Each provider's tightest hard ceiling from its payment and pace-of-change rules (inf if none).
+
+    Mirrors `payments.build_payments` (a block contract fixes the total, an activity
+    contract caps it at price × volume) and `pace_of_change.build_pace_of_change` (a
+    provider-level cap on growth, for providers not paid a block).
+    """
+    s = ctx.scenario
+    ceiling = np.full(len(s.providers), np.inf)
+    block = np.zeros(len(s.providers), dtype=np.bool_)
+    for k, p in enumerate(s.providers):
+        pay = p.payment
+        small = pay.kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and (
+            p.baseline_pence < s.small_contract_threshold_pence
+        )
+        if pay.kind is PaymentKind.BLOCK or small:
+            amount = getattr(pay, "amount_pence", None)
+            ceiling[k] = float(p.baseline_pence if amount is None else amount)
+            block[k] = True
+        elif pay.kind is PaymentKind.ACTIVITY and pay.max_volume is not None:
+            ceiling[k] = float(np.floor(pay.unit_price_pence * pay.max_volume))
+    base = ctx.a.provider_baseline_pence.astype(np.float64)
+    for rule in s.pace_of_change:
+        if (
+            rule.level is not UnitLevel.PROVIDER
+            or soft_spec(rule) is not None
+            or rule.form is not PaceForm.FLOOR_AND_CAP
+            or rule.cap_growth_share is None
+        ):
+            continue
+        chosen = (
+            np.isin(ctx.a.provider_ids, rule.provider_ids)
+            if rule.provider_ids
+            else np.ones(len(s.providers), dtype=np.bool_)
+        )
+        cap = np.floor(base * (1.0 + rule.cap_growth_share) + 1e-6)
+        ceiling = np.where(chosen & ~block, np.minimum(ceiling, cap), ceiling)
+    return ceiling
+
+
+def build_capacity_and_viability(
+    ctx: BuildContext, totals: Totals, switches: Switches, flows: Flows
+) -> None:
     a, b = ctx.a, ctx.b
     num_p = len(a.provider_ids)
     funded = b.selector(
@@ -82,8 +154,11 @@ def build_capacity_and_viability(ctx: BuildContext, totals: Totals, switches: Sw
     has_cap = np.isfinite(cap)
     is_binary = np.zeros(num_p, dtype=np.bool_)
     is_binary[switches.providers] = True
-    # Budget <= capacity × funded (binary providers) or <= capacity.
-    big = np.where(has_cap, cap, np.maximum(ctx.pot.total_pence, 1))
+    # Budget <= capacity × funded (binary providers) or <= capacity. Without a capacity the
+    # big-M is the most the provider can reach (not the whole pot: a 1e8 coefficient next to
+    # 1s is what makes a solver call the model badly scaled).
+    reach = np.minimum(provider_reach_pence(ctx, totals, flows), float(max(ctx.pot.total_pence, 1)))
+    big = np.where(has_cap, cap, np.maximum(reach, 1.0))
     scaled = Expr(sp_scale_rows(funded.matrix, -to_units(big)), np.zeros(num_p))
     rows = np.flatnonzero(has_cap | is_binary)
     expr = (totals.provider + scaled)[rows]

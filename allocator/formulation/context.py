@@ -1,8 +1,11 @@
 """Shared state of one build, and the small helpers every build step uses.
 
-Money in the program is in thousands of pounds (`PENCE_PER_UNIT`), which keeps the
-coefficients of national scenarios well scaled while a solver tolerance of 1e-7 is
-still a hundredth of a penny.
+Money in the program is in millions of pounds (`PENCE_PER_UNIT`). A national pot is then
+about 1e5 and a neighbourhood's target about 1, next to the share coefficients (about 1)
+of the fairness rows, so a solver's absolute tolerance of 1e-7 (10p) means the same thing
+on every row. In £ thousands the right-hand sides reached 1e8 and a 1e-7 tolerance was
+1e-15 relative: HiGHS then reported a fixed-integer fairness LP "optimal" 78% above its
+true optimum at national size.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from models.funding import SoftRule
 if TYPE_CHECKING:
     import pandas as pd
 
-PENCE_PER_UNIT = 100_000  # the program counts money in £ thousands
+PENCE_PER_UNIT = 100_000_000  # the program counts money in £ millions
 # Elastic mode: £1 of breach of any hard rule costs 1; leaving pooled money unspent costs more,
 # so the diagnosis prefers relaxing the rules that stop it being spent.
 ELASTIC = SoftSpec(1.0, stage=Stage.ELASTIC)
@@ -47,8 +50,8 @@ def to_units(pence: FloatArray | IntArray | float) -> FloatArray:
 
 
 def soft_spec(rule: SoftRule) -> SoftSpec | None:
-    # penalty_per_gbp is in value units per £; the program counts £ thousands.
-    return None if rule.hard else SoftSpec(rule.penalty_per_gbp * 1000.0)
+    # penalty_per_gbp is in value units per £; the program counts £ millions.
+    return None if rule.hard else SoftSpec(rule.penalty_per_gbp * (PENCE_PER_UNIT / 100))
 
 
 class BuildContext:

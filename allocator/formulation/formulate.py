@@ -89,7 +89,7 @@ def formulate(
     switches = capacity.build_viability_columns(build)
     totals = capacity.build_totals(build, cells, scheme_cols)
     funding.build_conservation(build, cells, scheme_cols, flows)
-    capacity.build_capacity_and_viability(build, totals, switches)
+    capacity.build_capacity_and_viability(build, totals, switches, flows)
     block_providers = payments.build_payments(build, totals)
     place_baseline = pace_of_change.build_pace_of_change(build, cells, totals, block_providers)
     minimum_spends.build_minimum_spends(build, cells, scheme_cols, flows)

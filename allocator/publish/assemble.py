@@ -56,24 +56,34 @@ def gc_paused() -> Iterator[None]:
 
 def _worst_gap(outcome: SequenceOutcome) -> float | None:
     """The largest MIP gap of any stage: what the lexicographic optimum is proven to."""
-    gaps = [stage.solution.gap for stage in outcome.stages if stage.solution.gap is not None]
+    solved = [*outcome.stages, *outcome.chain]
+    gaps = [stage.solution.gap for stage in solved if stage.solution.gap is not None]
     return max(gaps) if gaps else None
 
 
 def _stage_reports(outcome: SequenceOutcome) -> list[StageReport]:
+    """One report per stage: the published point's objective (the LP chain's, for a MIP
+    whose chain completed), the integer stage's gap, and both solves' time."""
     reports = []
-    for stage in outcome.stages:
-        text, unit, factor = STAGE_DESCRIPTIONS[stage.stage]
-        sol = stage.solution
+    search, chain = outcome.stages, outcome.chain
+    for k in range(max(len(search), len(chain))):
+        found = search[k] if k < len(search) else None
+        lp = chain[k] if k < len(chain) else None
+        shown = lp or found
+        assert shown is not None
+        text, unit, factor = STAGE_DESCRIPTIONS[shown.stage]
+        sol = shown.solution
+        gap = found.solution.gap if found is not None else sol.gap
+        seconds = sum(st.solution.solve_time_s for st in (found, lp) if st is not None)
         reports.append(
             StageReport(
-                stage=stage.stage,
+                stage=shown.stage,
                 description=text,
                 status=sol.termination.reason.value,
                 objective=None if sol.objective is None else sol.objective * factor,
                 objective_unit=unit,
-                solve_time_s=sol.solve_time_s,
-                mip_gap=sol.gap,
+                solve_time_s=seconds,
+                mip_gap=gap,
             )
         )
     return reports
@@ -114,7 +124,7 @@ def _assemble(
         status_detail=final.termination.detail,
         feasible=plan is not None,
         backend=outcome.backend,
-        notes=_backend_notes(outcome.backend, feasible=plan is not None),
+        notes=[*_backend_notes(outcome.backend, feasible=plan is not None), *outcome.notes],
         objective_kind=s.objective.kind.value,
         mip=program.is_mip,
         mip_gap=_worst_gap(outcome) if program.is_mip else None,

@@ -32,7 +32,6 @@ import scipy.sparse as sp
 from allocator.domain.money import pence_to_gbp_str
 from allocator.domain.pot import scenario_reserve_pence
 from allocator.errors import DesignUnavailable, Issue
-from allocator.formulation.context import PENCE_PER_UNIT
 from allocator.riskshare.agreements import compile_agreements, share_variance
 from allocator.riskshare.assess import volume_payment
 from allocator.riskshare.inputs import report_inputs
@@ -45,6 +44,7 @@ from models.scenario import Scenario
 DEFAULT_EDGES = (0.01, 0.03)
 """Band edges as shares of the budget, on each side: bands 0–1%, 1–3% and beyond 3%."""
 SHARE_DECIMALS = 6
+PENCE_PER_UNIT = 100_000  # £ thousands: one provider's variances, not the program's £ millions
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def _band_parts(remaining: IntArray, edges: Sequence[int]) -> tuple[FloatArray, 
 
 @dataclass(frozen=True, slots=True)
 class _Program:
-    """The design LP over ``x = [s, q, t₁, u₁, t₂, u₂]`` in £ thousands."""
+    """The design LP over ``x = [s, q, t₁, u₁, t₂, u₂]`` in £ thousands (`PENCE_PER_UNIT`)."""
 
     over: FloatArray
     under: FloatArray

@@ -1,23 +1,34 @@
 """Stage objectives and the lexicographic fix-and-resolve loop (spec section 4).
 
 Each stage minimises one objective; its optimum is then held, within a small
-tolerance, by an extra row before the next stage is solved. The same solver session
-is reused, so later stages start from the previous stage's basis where the backend
-can (HiGHS).
+tolerance relative to that optimum, by an extra row before the next stage is solved
+(`run_stages`). The same solver session is reused, so later stages start from the
+previous stage's basis where the backend can (HiGHS).
+
+A MIP is solved in two passes: its integer stages with the integer decisions free, then
+one LP chain over every stage with those decisions fixed, started from the integer
+point (`lp_chain`). The published allocation and the explanation's duals both come from
+that chain, and each chain optimum is checked against the integer stage's
+(`chain_mismatches`): a mismatch is reported in the result's notes, never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.backends.interface import RawSolution, SolveOptions, TerminationReason
+from allocator.backends.interface import (
+    RawSolution,
+    SolveOptions,
+    Termination,
+    TerminationReason,
+)
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
-from allocator.formulation.program import Sense
+from allocator.formulation.program import LinearProgram, Sense
 from allocator.types import FloatArray, Stage
 from models import ObjectiveKind, ObjectiveStage
 
@@ -49,9 +60,54 @@ class StageOutcome:
 
 @dataclass(frozen=True)
 class SequenceOutcome:
+    """The solved stages and the point that is published.
+
+    ``stages`` is the search: every stage of a pure LP, or the integer stages of a MIP (up
+    to the first stability stage). For a MIP ``chain`` is the LP chain re-solved with the
+    integer decisions fixed at the search's point: the published allocation (``final``)
+    and the explanation's duals both come from it, so they agree by construction.
+    ``notes`` records where the chain's stage optima differ from the search's by more
+    than the hold tolerance (a numerical failure of one of them).
+    """
+
     stages: list[StageOutcome]
     final: RawSolution
     backend: str
+    chain: list[StageOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lp_stages(self) -> list[StageOutcome]:
+        """The LP stages the published point and its duals come from."""
+        return self.chain or self.stages
+
+
+def held_bound(objective: float, tolerance: float) -> float:
+    """The bound that holds a stage's optimum for the later stages.
+
+    The slack is relative to the stage's own optimum (never below ``tolerance`` itself,
+    so an optimum of 0 is held to within a solver's feasibility tolerance).
+    """
+    return objective + tolerance * max(1.0, abs(objective))
+
+
+# Stages that only break ties between optima of the earlier ones: a MIP solves them (and
+# every stage after the first of them) in the fixed-integer LP chain only. A stage appended
+# after stability (a final tie-break) belongs here too.
+TIE_BREAK_STAGES: frozenset[Stage] = frozenset({Stage.STABILITY})
+
+
+def search_length(sequence: list[tuple[Stage, FloatArray]]) -> int:
+    """How many stages a MIP solves with its integer decisions free.
+
+    A tie-break stage keeps the schemes and viability decisions the earlier stages chose,
+    which turns a slow MIP over tiny differences into an LP. The first stage is always
+    searched (a scenario may optimise stability alone).
+    """
+    for position, (stage, _) in enumerate(sequence):
+        if position and stage in TIE_BREAK_STAGES:
+            return position
+    return len(sequence)
 
 
 def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
@@ -95,44 +151,162 @@ def solve_sequence(
 ) -> SequenceOutcome:
     """Solve the stages in order, holding each optimum for the next; stop at the first failure.
 
-    ``on_stage(done, total, stage)`` is called as each stage finishes (a job's progress)."""
-    backend = get_backend(backend_name)
+    A MIP's integer stages are solved first; then the integer decisions are fixed at that
+    point and every stage is solved again as one warm-started LP chain (`lp_chain`), which
+    gives the published allocation and its duals. ``on_stage(done, total, stage)`` is
+    called as each stage of the search finishes (a job's progress).
+    """
     sequence = stage_sequence(formulation)
     if tolerance is None:
         tolerance = formulation.scenario.objective.stage_tolerance_share
-    program = formulation.program.with_objective(sequence[0][1], Sense.MINIMIZE)
-    session = backend.start(program, options)
+    program = formulation.program
+    if not program.is_mip:
+        outcomes = run_stages(program, sequence, backend_name, options, tolerance, None, on_stage)
+        return SequenceOutcome(outcomes, outcomes[-1].solution, get_backend(backend_name).name)
+    search = run_stages(
+        program,
+        sequence[: search_length(sequence)],
+        backend_name,
+        options,
+        tolerance,
+        None,
+        on_stage,
+    )
+    return complete_with_chain(formulation, search, backend_name, options, tolerance)
+
+
+def complete_with_chain(
+    formulation: Formulation,
+    search: list[StageOutcome],
+    backend_name: str,
+    options: SolveOptions,
+    tolerance: float | None = None,
+) -> SequenceOutcome:
+    """A MIP's outcome from its integer stages: the LP chain at their point, checked against them."""
+    name = get_backend(backend_name).name
+    last = search[-1].solution
+    if tolerance is None:
+        tolerance = formulation.scenario.objective.stage_tolerance_share
+    if not all(_solved(st.solution) for st in search) or last.x is None:
+        return SequenceOutcome(search, last, name)
+    sequence = stage_sequence(formulation)
+    chain = lp_chain(formulation, last.x, sequence, backend_name, options, tolerance)
+    notes = chain_mismatches(search, chain, tolerance)
+    if len(chain) < len(sequence) or not _solved(chain[-1].solution):
+        failed = chain[-1]
+        notes.append(
+            f"The linear re-solve with the integer decisions fixed stopped at the {failed.stage} "
+            f"stage ({failed.solution.termination.reason.value}): the allocation published is "
+            f"the {search[-1].stage} stage's mixed-integer point, and it has no shadow prices."
+        )
+        return SequenceOutcome(search, last, name, chain=[], notes=notes)
+    return SequenceOutcome(search, chain[-1].solution, name, chain=chain, notes=notes)
+
+
+def lp_chain(
+    formulation: Formulation,
+    x: FloatArray,
+    sequence: list[tuple[Stage, FloatArray]],
+    backend_name: str,
+    options: SolveOptions,
+    tolerance: float,
+) -> list[StageOutcome]:
+    """Every stage as an LP with the integer columns fixed at their values in ``x``.
+
+    The chain starts from ``x`` (feasible for every stage the search held), so a primal
+    simplex only has to improve it; each held row keeps the current point feasible, so the
+    next stage re-starts from the previous basis.
+    """
+    fixed = fix_integers(formulation.program, x)
+    backend = get_backend(backend_name)
+    start = RawSolution(Termination(TerminationReason.OPTIMAL), None, x)
+    return run_stages(
+        fixed, sequence, backend_name, chain_options(backend.name, options), tolerance, start
+    )
+
+
+def chain_options(backend_name: str, options: SolveOptions) -> SolveOptions:
+    """Options of the fixed-integer LP chain: HiGHS's primal simplex, which re-optimises
+    from a feasible point and basis instead of restarting from a dual-feasible one."""
+    if backend_name != "highs" or "simplex_strategy" in options.extra:
+        return options
+    return replace(options, extra={**options.extra, "simplex_strategy": 4})
+
+
+def fix_integers(program: LinearProgram, x: FloatArray) -> LinearProgram:
+    """The LP with every integer column fixed at its (rounded) value in ``x``."""
+    fixed = np.where(program.is_integer, np.rint(x), np.nan)
+    lo = np.where(program.is_integer, fixed, program.col_lo)
+    hi = np.where(program.is_integer, fixed, program.col_hi)
+    return replace(
+        program, col_lo=lo, col_hi=hi, is_integer=np.zeros(program.num_cols, dtype=np.bool_)
+    )
+
+
+def run_stages(
+    program: LinearProgram,
+    sequence: list[tuple[Stage, FloatArray]],
+    backend_name: str,
+    options: SolveOptions,
+    tolerance: float,
+    warm_start: RawSolution | None = None,
+    on_stage: StageReport | None = None,
+) -> list[StageOutcome]:
+    """The fix-and-resolve loop over one session: solve a stage, hold its optimum, go on.
+
+    Stops after the first stage without an optimum. Appending a stage to ``sequence``
+    appends one more solve (every stage but the last adds its held row).
+    """
+    backend = get_backend(backend_name)
+    session = backend.start(
+        program.with_objective(sequence[0][1], Sense.MINIMIZE), options, warm_start
+    )
     outcomes: list[StageOutcome] = []
-    solution: RawSolution | None = None
-    integers = np.flatnonzero(formulation.program.is_integer)
     for position, (stage, c) in enumerate(sequence):
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
-        if (
-            stage is Stage.STABILITY
-            and position
-            and integers.size
-            and solution is not None
-            and solution.x is not None
-        ):
-            # Stability only breaks ties: keep the schemes and viability decisions the earlier
-            # stages chose, which turns a slow MIP over tiny differences into an LP.
-            fixed = np.rint(solution.x[integers])
-            session.set_col_bounds(integers, fixed, fixed)
-            session.set_integrality(integers, False)
         solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))
         if on_stage is not None:
             on_stage(position + 1, len(sequence), stage)
-        if (
-            solution.termination.reason is not TerminationReason.OPTIMAL
-            or solution.objective is None
-        ):
+        if not _solved(solution):
             break
+        assert solution.objective is not None
         if position + 1 < len(sequence):
-            held = solution.objective + tolerance * max(1.0, abs(solution.objective))
             nz = np.flatnonzero(c)
             row = sp.csr_array((c[nz], (np.zeros(nz.size, dtype=np.int64), nz)), shape=(1, c.size))
-            session.add_rows(row, np.array([-np.inf]), np.array([held]))
-    assert solution is not None
-    return SequenceOutcome(outcomes, solution, backend.name)
+            session.add_rows(
+                row, np.array([-np.inf]), np.array([held_bound(solution.objective, tolerance)])
+            )
+    return outcomes
+
+
+def chain_mismatches(
+    search: list[StageOutcome], chain: list[StageOutcome], tolerance: float
+) -> list[str]:
+    """Stages whose LP-chain optimum is worse than the search's optimum held for it.
+
+    Fixing the integers at the search's point restricts the problem, and that point is
+    feasible for every held stage, so each chain optimum must lie within the hold of the
+    search's optimum. A chain optimum above it means one of the two solves is wrong.
+    """
+    notes = []
+    for found, lp in zip(search, chain, strict=False):
+        a, b = found.solution.objective, lp.solution.objective
+        if a is None or b is None or not _solved(lp.solution):
+            continue
+        allowed = held_bound(a, tolerance) + tolerance * max(1.0, abs(a))
+        if b > allowed:
+            factor = STAGE_DESCRIPTIONS[found.stage][2]
+            notes.append(
+                f"Numerical mismatch in the {found.stage} stage: the linear re-solve with the "
+                f"integer decisions fixed reached {b * factor:.9g}, the mixed-integer solve "
+                f"{a * factor:.9g} (relative difference {abs(b - a) / max(1.0, abs(a)):.2e})."
+            )
+    return notes
+
+
+def _solved(solution: RawSolution) -> bool:
+    return (
+        solution.termination.reason is TerminationReason.OPTIMAL and solution.objective is not None
+    )

@@ -44,12 +44,14 @@ from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import Formulation
 from allocator.formulation.program import LinearProgram, Sense
 from allocator.stages.sequence import (
+    FIXES_INTEGERS,
     SequenceOutcome,
     StageOutcome,
     solve_sequence,
     stage_sequence,
 )
-from allocator.types import FloatArray, Stage
+from allocator.stages.tie_break import held_bound
+from allocator.types import FloatArray
 
 CACHE_SIZE = 32
 
@@ -193,7 +195,7 @@ class WarmSolver:
         fixed: FloatArray | None = None
         solution: RawSolution | None = None
         for position, (stage, c) in enumerate(sequence):
-            if stage is Stage.STABILITY and position and integers.size and solution is not None:
+            if stage in FIXES_INTEGERS and position and integers.size and solution is not None:
                 assert solution.x is not None
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)
@@ -204,9 +206,7 @@ class WarmSolver:
                 or solution.objective is None
             ):
                 break
-            held_rows.append(
-                (c, solution.objective + tolerance * max(1.0, abs(solution.objective)))
-            )
+            held_rows.append((c, held_bound(solution.objective, tolerance)))
         assert solution is not None
         return SequenceOutcome(outcomes, solution, self.backend)
 
@@ -234,6 +234,15 @@ class WarmSolver:
             else:
                 self.stats.cold_builds += 1
         solution = session.solve()
+        if (
+            solution.termination.reason is TerminationReason.SOLVER_ERROR
+            and not program.is_mip
+        ):
+            # A warm basis can leave the solver numerically stuck (HiGHS "unknown"):
+            # the stage is solved again from scratch, as a cold solve would.
+            session = get_backend(self.backend).start(program, self.options)
+            self.stats.cold_builds += 1
+            solution = session.solve()
         slot.session = None if program.is_mip else session
         if solution.termination.reason is TerminationReason.OPTIMAL:
             slot.last = solution

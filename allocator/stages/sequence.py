@@ -18,6 +18,7 @@ from allocator.backends.interface import RawSolution, SolveOptions, TerminationR
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.formulation.program import Sense
+from allocator.stages.tie_break import held_bound, tie_break_objective
 from allocator.types import FloatArray, Stage
 from models import ObjectiveKind, ObjectiveStage
 
@@ -29,7 +30,10 @@ STAGE_DESCRIPTIONS: dict[Stage, tuple[str, str, float]] = {
     Stage.VALUE: ("health value (maximised; shown as achieved)", "value units", -1.0),
     Stage.STABILITY: ("change from baseline, summed over cells", "£", PENCE_PER_UNIT / 100),
     Stage.WEIGHTED: ("weighted single objective", "value units", 1.0),
+    Stage.TIE_BREAK: ("hashed change from baseline: one plan among equal ones", "£", 1.0),
 }
+# Stages after which the earlier stages' integer decisions are held (they only break ties).
+FIXES_INTEGERS = (Stage.STABILITY, Stage.TIE_BREAK)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
             + w.value * obj[Stage.VALUE]
             + w.stability_per_gbp_change * (PENCE_PER_UNIT / 100) * obj[Stage.STABILITY]
         )
-        return [(Stage.WEIGHTED, c)]
+        return [(Stage.WEIGHTED, c), (Stage.TIE_BREAK, tie_break_objective(formulation))]
     sequence: list[tuple[Stage, FloatArray]] = []
     if obj[Stage.SOFT].any():
         sequence.append((Stage.SOFT, obj[Stage.SOFT]))
@@ -79,6 +83,7 @@ def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
         sequence += [(name, obj[name]) for name in names if obj[name].any()]
     if not sequence:
         sequence.append((Stage.STABILITY, obj[Stage.STABILITY]))
+    sequence.append((Stage.TIE_BREAK, tie_break_objective(formulation)))
     return sequence
 
 
@@ -109,7 +114,7 @@ def solve_sequence(
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
         if (
-            stage is Stage.STABILITY
+            stage in FIXES_INTEGERS
             and position
             and integers.size
             and solution is not None
@@ -130,7 +135,7 @@ def solve_sequence(
         ):
             break
         if position + 1 < len(sequence):
-            held = solution.objective + tolerance * max(1.0, abs(solution.objective))
+            held = held_bound(solution.objective, tolerance)
             nz = np.flatnonzero(c)
             row = sp.csr_array((c[nz], (np.zeros(nz.size, dtype=np.int64), nz)), shape=(1, c.size))
             session.add_rows(row, np.array([-np.inf]), np.array([held]))

@@ -47,11 +47,12 @@ from allocator.stages.sequence import (
     FIXES_INTEGERS,
     SequenceOutcome,
     StageOutcome,
+    published_solution,
     solve_sequence,
     stage_sequence,
 )
 from allocator.stages.tie_break import held_bound
-from allocator.types import FloatArray
+from allocator.types import FloatArray, Stage
 
 CACHE_SIZE = 32
 
@@ -199,7 +200,10 @@ class WarmSolver:
                 assert solution.x is not None
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)
-            solution = self._run_stage(position, program)
+            if stage is Stage.TIE_BREAK:  # from scratch, as `solve_sequence` solves it
+                solution = get_backend(self.backend).solve(program, self.options)
+            else:
+                solution = self._run_stage(position, program)
             outcomes.append(StageOutcome(stage, c, solution))
             if (
                 solution.termination.reason is not TerminationReason.OPTIMAL
@@ -208,7 +212,7 @@ class WarmSolver:
                 break
             held_rows.append((c, held_bound(solution.objective, tolerance)))
         assert solution is not None
-        return SequenceOutcome(outcomes, solution, self.backend)
+        return SequenceOutcome(outcomes, published_solution(outcomes), self.backend)
 
     def _run_stage(self, position: int, program: LinearProgram) -> RawSolution:
         slot = self._slots.setdefault(position, _Slot())

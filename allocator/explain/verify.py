@@ -129,10 +129,11 @@ def compare_results(
     """The verdict of a re-solve against the published result."""
     ours, theirs = published_pennies(published), published_pennies(resolved)
     keys = sorted(set(ours) | set(theirs))
+    # A figure one side does not list (a flow of nothing) is nothing.
     diffs = [
-        FigureDifference(figure=k, published_pence=ours.get(k), resolved_pence=theirs.get(k))
+        FigureDifference(figure=k, published_pence=ours.get(k, 0), resolved_pence=theirs.get(k, 0))
         for k in keys
-        if ours.get(k) != theirs.get(k)
+        if ours.get(k, 0) != theirs.get(k, 0)
     ]
     diffs.sort(key=lambda d: -abs((d.published_pence or 0) - (d.resolved_pence or 0)))
     stages, optima_agree = _stage_differences(

@@ -125,7 +125,12 @@ def solve_sequence(
             fixed = np.rint(solution.x[integers])
             session.set_col_bounds(integers, fixed, fixed)
             session.set_integrality(integers, False)
-        solution = session.solve()
+        if stage is Stage.TIE_BREAK:
+            # From scratch, not from the last basis: the same program then gives the same
+            # answer whatever path reached it (a warm batch solves this stage the same way).
+            solution = backend.solve(session.program, options)
+        else:
+            solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))
         if on_stage is not None:
             on_stage(position + 1, len(sequence), stage)
@@ -140,4 +145,20 @@ def solve_sequence(
             row = sp.csr_array((c[nz], (np.zeros(nz.size, dtype=np.int64), nz)), shape=(1, c.size))
             session.add_rows(row, np.array([-np.inf]), np.array([held]))
     assert solution is not None
-    return SequenceOutcome(outcomes, solution, backend.name)
+    return SequenceOutcome(outcomes, published_solution(outcomes), backend.name)
+
+
+def published_solution(outcomes: list[StageOutcome]) -> RawSolution:
+    """The published solution: the tie-break's, or the stage before it when it failed.
+
+    A tie-break that fails (a solver's numerical trouble on a thin face) does not make the
+    allocation fail: the previous stage's optimum is just as good, only not unique.
+    """
+    last = outcomes[-1]
+    if (
+        last.stage is Stage.TIE_BREAK
+        and len(outcomes) > 1
+        and last.solution.termination.reason is not TerminationReason.OPTIMAL
+    ):
+        return outcomes[-2].solution
+    return last.solution

@@ -10,8 +10,10 @@ generic linear objective:
   hash of the cell's (provider, place, segment) ids, so among equally good plans the
   one that moves least money from baseline is preferred, and the remaining ties go
   by a fixed, published order of cells that does not depend on the solver;
-* every other solver column (funder flows, value-curve pieces, shortfalls...) costs a
-  thousandth of that, with its own hashed factor, which settles who pays for what.
+* each funder flow (funder -> provider, segment) costs a thousandth of that, with its
+  own hashed factor, which settles who pays for what. Other columns (value-curve pieces,
+  shortfalls) follow from these and carry no cost: costing them too measured as a face
+  too badly scaled for HiGHS and GLOP to solve.
 
 A linear objective with such generic costs has one optimum on a polytope (ties need
 the costs to be exactly orthogonal to an edge of the face). To make that face the same
@@ -32,7 +34,8 @@ from allocator.formulation.program import LinearProgram
 from allocator.types import FloatArray
 
 CHANGE_BLOCKS = ("stability.up", "stability.down")  # a cell's change from baseline
-OTHER_WEIGHT = 1e-3  # every other column, relative to a £ of change
+FLOW_BLOCK = "funding"  # funder -> (provider, segment) flows
+FLOW_WEIGHT = 1e-3  # a £ of flow, relative to a £ of change
 
 
 def hashed_factor(key: str) -> float:
@@ -42,23 +45,32 @@ def hashed_factor(key: str) -> float:
 
 
 def column_keys(program: LinearProgram) -> list[str]:
-    """A stable key per column: its block name and labels (never its position)."""
+    """A stable key per column: its block name and labels (never its position).
+
+    Columns with the same labels (the pieces of one value curve) are numbered in order.
+    """
     keys: list[str] = []
     for name in program.cols.names():
         block = program.cols[name]
         columns = [np.asarray(values).astype(str) for values in block.label_columns.columns.values()]
-        if not columns:
-            keys += [f"{name}|{k}" for k in range(block.size)]
-            continue
-        keys += [f"{name}|" + "|".join(row) for row in zip(*columns, strict=True)]
+        rows = ["|".join(row) for row in zip(*columns, strict=True)] if columns else []
+        if len(rows) != block.size:
+            rows = [""] * block.size
+        seen: dict[str, int] = {}
+        for row in rows:
+            count = seen.get(row, 0)
+            seen[row] = count + 1
+            keys.append(f"{name}|{row}" if count == 0 else f"{name}|{row}#{count}")
     return keys
 
 
 def tie_break_objective(formulation: Formulation) -> FloatArray:
-    """The tie-break costs over every column (all columns are bounded below by 0)."""
+    """The tie-break costs (all columns are bounded below by 0, so the stage is bounded)."""
     program = formulation.program
     factors = np.array([hashed_factor(key) for key in column_keys(program)], dtype=np.float64)
-    weight = np.full(program.num_cols, OTHER_WEIGHT)
+    weight = np.zeros(program.num_cols)
+    if FLOW_BLOCK in program.cols:
+        weight[program.cols[FLOW_BLOCK].positions] = FLOW_WEIGHT
     for name in CHANGE_BLOCKS:
         if name in program.cols:
             weight[program.cols[name].positions] = 1.0
@@ -69,12 +81,14 @@ def tie_break_objective(formulation: Formulation) -> FloatArray:
 def held_bound(optimum: float, tolerance: float) -> float:
     """The bound that holds a stage optimum for later stages, on a grid that ignores noise.
 
-    The slack is between a quarter of and the whole tolerance (``tolerance`` × max(1,
-    |optimum|)); the bound is a multiple of a power of two, so optima a little apart (one
-    solver against another, warm against cold) almost always hold the same bound.
+    The slack is between one and four times ``tolerance`` × max(1, |optimum|) and the
+    bound is a multiple of a power of two, so optima a little apart (one solver against
+    another, warm against cold) almost always hold the same bound. Less slack than the
+    tolerance leaves the last stages too thin a face to solve reliably.
     """
     slack = tolerance * max(1.0, abs(optimum))
     if slack <= 0.0 or not math.isfinite(optimum):
         return optimum + slack
-    grid = 2.0 ** math.floor(math.log2(slack))
+    grid = 2.0 ** math.ceil(math.log2(slack))
     return (math.ceil(optimum / grid) + 1.0) * grid
+

@@ -238,10 +238,7 @@ class WarmSolver:
             else:
                 self.stats.cold_builds += 1
         solution = session.solve()
-        if (
-            solution.termination.reason is TerminationReason.SOLVER_ERROR
-            and not program.is_mip
-        ):
+        if solution.termination.reason is TerminationReason.SOLVER_ERROR and not program.is_mip:
             # A warm basis can leave the solver numerically stuck (HiGHS "unknown"):
             # the stage is solved again from scratch, as a cold solve would.
             session = get_backend(self.backend).start(program, self.options)

@@ -52,7 +52,9 @@ def column_keys(program: LinearProgram) -> list[str]:
     keys: list[str] = []
     for name in program.cols.names():
         block = program.cols[name]
-        columns = [np.asarray(values).astype(str) for values in block.label_columns.columns.values()]
+        columns = [
+            np.asarray(values).astype(str) for values in block.label_columns.columns.values()
+        ]
         rows = ["|".join(row) for row in zip(*columns, strict=True)] if columns else []
         if len(rows) != block.size:
             rows = [""] * block.size
@@ -91,4 +93,3 @@ def held_bound(optimum: float, tolerance: float) -> float:
         return optimum + slack
     grid = 2.0 ** math.ceil(math.log2(slack))
     return (math.ceil(optimum / grid) + 1.0) * grid
-

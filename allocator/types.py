@@ -40,6 +40,7 @@ class Stage(enum.StrEnum):
     VALUE = "value"  # health value (minimised as −value)
     STABILITY = "stability"  # change from baseline
     WEIGHTED = "weighted"  # the weighted single objective
+    TIE_BREAK = "tie_break"  # last: one allocation among equally good ones (docs/uniqueness.md)
 
 
 @enum.unique

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "risk_design": ("risk-design",),
     "report": ("report",),
     "convert": ("convert",),
+    "verify": ("verify",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

@@ -44,12 +44,16 @@ from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import Formulation
 from allocator.formulation.program import LinearProgram, Sense
 from allocator.stages.sequence import (
+    FIXES_INTEGERS,
     SequenceOutcome,
     StageOutcome,
-    held_bound,
+    complete_with_chain,
+    published_solution,
+    search_length,
     solve_sequence,
     stage_sequence,
 )
+from allocator.stages.tie_break import held_bound
 from allocator.types import FloatArray, Stage
 
 CACHE_SIZE = 32
@@ -186,7 +190,11 @@ class WarmSolver:
         return outcome
 
     def _solve(self, f: Formulation) -> SequenceOutcome:
+        """The stages warm; a MIP warm only through its integer stages, then the same
+        fixed-integer LP chain as `solve_sequence`, so warm and cold publish alike."""
         sequence = stage_sequence(f)
+        if f.program.is_mip:
+            sequence = sequence[: search_length(sequence)]
         tolerance = f.scenario.objective.stage_tolerance_share
         integers = np.flatnonzero(f.program.is_integer)
         held_rows: list[tuple[FloatArray, float]] = []
@@ -194,11 +202,14 @@ class WarmSolver:
         fixed: FloatArray | None = None
         solution: RawSolution | None = None
         for position, (stage, c) in enumerate(sequence):
-            if stage is Stage.STABILITY and position and integers.size and solution is not None:
+            if stage in FIXES_INTEGERS and position and integers.size and solution is not None:
                 assert solution.x is not None
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)
-            solution = self._run_stage(position, program)
+            if stage is Stage.TIE_BREAK:  # from scratch, as `solve_sequence` solves it
+                solution = get_backend(self.backend).solve(program, self.options)
+            else:
+                solution = self._run_stage(position, program)
             outcomes.append(StageOutcome(stage, c, solution))
             if (
                 solution.termination.reason is not TerminationReason.OPTIMAL
@@ -207,7 +218,9 @@ class WarmSolver:
                 break
             held_rows.append((c, held_bound(solution.objective, tolerance)))
         assert solution is not None
-        return SequenceOutcome(outcomes, solution, self.backend)
+        if f.program.is_mip:
+            return complete_with_chain(f, outcomes, self.backend, self.options, tolerance)
+        return SequenceOutcome(outcomes, published_solution(outcomes), self.backend)
 
     def _run_stage(self, position: int, program: LinearProgram) -> RawSolution:
         slot = self._slots.setdefault(position, _Slot())
@@ -233,6 +246,12 @@ class WarmSolver:
             else:
                 self.stats.cold_builds += 1
         solution = session.solve()
+        if solution.termination.reason is TerminationReason.SOLVER_ERROR and not program.is_mip:
+            # A warm basis can leave the solver numerically stuck (HiGHS "unknown"):
+            # the stage is solved again from scratch, as a cold solve would.
+            session = get_backend(self.backend).start(program, self.options)
+            self.stats.cold_builds += 1
+            solution = session.solve()
         slot.session = None if program.is_mip else session
         if solution.termination.reason is TerminationReason.OPTIMAL:
             slot.last = solution

@@ -29,6 +29,7 @@ from allocator.backends.interface import (
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.formulation.program import LinearProgram, Sense
+from allocator.stages.tie_break import held_bound, tie_break_objective
 from allocator.types import FloatArray, Stage
 from models import ObjectiveKind, ObjectiveStage
 
@@ -40,7 +41,10 @@ STAGE_DESCRIPTIONS: dict[Stage, tuple[str, str, float]] = {
     Stage.VALUE: ("health value (maximised; shown as achieved)", "value units", -1.0),
     Stage.STABILITY: ("change from baseline, summed over cells", "£", PENCE_PER_UNIT / 100),
     Stage.WEIGHTED: ("weighted single objective", "value units", 1.0),
+    Stage.TIE_BREAK: ("hashed change from baseline: one plan among equal ones", "£", 1.0),
 }
+# Stages after which the earlier stages' integer decisions are held (they only break ties).
+FIXES_INTEGERS = (Stage.STABILITY, Stage.TIE_BREAK)
 
 
 @dataclass(frozen=True)
@@ -82,19 +86,9 @@ class SequenceOutcome:
         return self.chain or self.stages
 
 
-def held_bound(objective: float, tolerance: float) -> float:
-    """The bound that holds a stage's optimum for the later stages.
-
-    The slack is relative to the stage's own optimum (never below ``tolerance`` itself,
-    so an optimum of 0 is held to within a solver's feasibility tolerance).
-    """
-    return objective + tolerance * max(1.0, abs(objective))
-
-
 # Stages that only break ties between optima of the earlier ones: a MIP solves them (and
-# every stage after the first of them) in the fixed-integer LP chain only. A stage appended
-# after stability (a final tie-break) belongs here too.
-TIE_BREAK_STAGES: frozenset[Stage] = frozenset({Stage.STABILITY})
+# every stage after the first of them) in the fixed-integer LP chain only.
+TIE_BREAK_STAGES: frozenset[Stage] = frozenset({Stage.STABILITY, Stage.TIE_BREAK})
 
 
 def search_length(sequence: list[tuple[Stage, FloatArray]]) -> int:
@@ -122,7 +116,7 @@ def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
             + w.value * obj[Stage.VALUE]
             + w.stability_per_gbp_change * (PENCE_PER_UNIT / 100) * obj[Stage.STABILITY]
         )
-        return [(Stage.WEIGHTED, c)]
+        return [(Stage.WEIGHTED, c), (Stage.TIE_BREAK, tie_break_objective(formulation))]
     sequence: list[tuple[Stage, FloatArray]] = []
     if obj[Stage.SOFT].any():
         sequence.append((Stage.SOFT, obj[Stage.SOFT]))
@@ -135,6 +129,7 @@ def stage_sequence(formulation: Formulation) -> list[tuple[Stage, FloatArray]]:
         sequence += [(name, obj[name]) for name in names if obj[name].any()]
     if not sequence:
         sequence.append((Stage.STABILITY, obj[Stage.STABILITY]))
+    sequence.append((Stage.TIE_BREAK, tie_break_objective(formulation)))
     return sequence
 
 
@@ -162,7 +157,9 @@ def solve_sequence(
     program = formulation.program
     if not program.is_mip:
         outcomes = run_stages(program, sequence, backend_name, options, tolerance, None, on_stage)
-        return SequenceOutcome(outcomes, outcomes[-1].solution, get_backend(backend_name).name)
+        return SequenceOutcome(
+            outcomes, published_solution(outcomes), get_backend(backend_name).name
+        )
     search = run_stages(
         program,
         sequence[: search_length(sequence)],
@@ -192,6 +189,14 @@ def complete_with_chain(
     sequence = stage_sequence(formulation)
     chain = lp_chain(formulation, last.x, sequence, backend_name, options, tolerance)
     notes = chain_mismatches(search, chain, tolerance)
+    if chain and chain[-1].stage is Stage.TIE_BREAK and len(chain) == len(sequence):
+        published = published_solution(chain)
+        if published is not chain[-1].solution:
+            notes.append(
+                "The tie-break stage could not be solved: the allocation published is the "
+                "stability stage's optimum, as good in every stage but not unique."
+            )
+            return SequenceOutcome(search, published, name, chain=chain[:-1], notes=notes)
     if len(chain) < len(sequence) or not _solved(chain[-1].solution):
         failed = chain[-1]
         notes.append(
@@ -265,7 +270,12 @@ def run_stages(
     for position, (stage, c) in enumerate(sequence):
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
-        solution = session.solve()
+        if stage is Stage.TIE_BREAK:
+            # From scratch, not from the last basis: the same program then gives the same
+            # answer whatever path reached it (a warm batch solves this stage the same way).
+            solution = backend.solve(session.program, options)
+        else:
+            solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))
         if on_stage is not None:
             on_stage(position + 1, len(sequence), stage)
@@ -310,3 +320,19 @@ def _solved(solution: RawSolution) -> bool:
     return (
         solution.termination.reason is TerminationReason.OPTIMAL and solution.objective is not None
     )
+
+
+def published_solution(outcomes: list[StageOutcome]) -> RawSolution:
+    """The published solution: the tie-break's, or the stage before it when it failed.
+
+    A tie-break that fails (a solver's numerical trouble on a thin face) does not make the
+    allocation fail: the previous stage's optimum is just as good, only not unique.
+    """
+    last = outcomes[-1]
+    if (
+        last.stage is Stage.TIE_BREAK
+        and len(outcomes) > 1
+        and last.solution.termination.reason is not TerminationReason.OPTIMAL
+    ):
+        return outcomes[-2].solution
+    return last.solution

@@ -1,0 +1,95 @@
+"""The tie-break stage: one published allocation among all equally good ones.
+
+After fairness, value and stability, money can often still move between cells,
+funders or providers at no cost in any stage, so which optimum a solver reports
+depends on its path (cold or warm start, backend, batch neighbour). The tie-break
+stage is solved last, with every earlier optimum held, and minimises a fixed,
+generic linear objective:
+
+* each cell's change from its baseline costs between 1 and 2 per £, the factor a
+  hash of the cell's (provider, place, segment) ids, so among equally good plans the
+  one that moves least money from baseline is preferred, and the remaining ties go
+  by a fixed, published order of cells that does not depend on the solver;
+* each funder flow (funder -> provider, segment) costs a thousandth of that, with its
+  own hashed factor, which settles who pays for what. Other columns (value-curve pieces,
+  shortfalls) follow from these and carry no cost: costing them too measured as a face
+  too badly scaled for HiGHS and GLOP to solve.
+
+A linear objective with such generic costs has one optimum on a polytope (ties need
+the costs to be exactly orthogonal to an edge of the face). To make that face the same
+on every path, each held optimum is rounded up to a power-of-two grid
+(`held_bound`): two solves whose optima differ by solver noise hold the same bound.
+See docs/uniqueness.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from allocator.formulation.formulate import Formulation
+from allocator.formulation.program import LinearProgram
+from allocator.types import FloatArray
+
+CHANGE_BLOCKS = ("stability.up", "stability.down")  # a cell's change from baseline
+FLOW_BLOCK = "funding"  # funder -> (provider, segment) flows
+FLOW_WEIGHT = 1e-3  # a £ of flow, relative to a £ of change
+
+
+def hashed_factor(key: str) -> float:
+    """A number in [0, 1) fixed by ``key`` (SHA-256: the same on every machine and run)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def column_keys(program: LinearProgram) -> list[str]:
+    """A stable key per column: its block name and labels (never its position).
+
+    Columns with the same labels (the pieces of one value curve) are numbered in order.
+    """
+    keys: list[str] = []
+    for name in program.cols.names():
+        block = program.cols[name]
+        columns = [
+            np.asarray(values).astype(str) for values in block.label_columns.columns.values()
+        ]
+        rows = ["|".join(row) for row in zip(*columns, strict=True)] if columns else []
+        if len(rows) != block.size:
+            rows = [""] * block.size
+        seen: dict[str, int] = {}
+        for row in rows:
+            count = seen.get(row, 0)
+            seen[row] = count + 1
+            keys.append(f"{name}|{row}" if count == 0 else f"{name}|{row}#{count}")
+    return keys
+
+
+def tie_break_objective(formulation: Formulation) -> FloatArray:
+    """The tie-break costs (all columns are bounded below by 0, so the stage is bounded)."""
+    program = formulation.program
+    factors = np.array([hashed_factor(key) for key in column_keys(program)], dtype=np.float64)
+    weight = np.zeros(program.num_cols)
+    if FLOW_BLOCK in program.cols:
+        weight[program.cols[FLOW_BLOCK].positions] = FLOW_WEIGHT
+    for name in CHANGE_BLOCKS:
+        if name in program.cols:
+            weight[program.cols[name].positions] = 1.0
+    c: FloatArray = weight * (1.0 + factors)
+    return c
+
+
+def held_bound(optimum: float, tolerance: float) -> float:
+    """The bound that holds a stage optimum for later stages, on a grid that ignores noise.
+
+    The slack is between one and four times ``tolerance`` × max(1, |optimum|) and the
+    bound is a multiple of a power of two, so optima a little apart (one solver against
+    another, warm against cold) almost always hold the same bound. Less slack than the
+    tolerance leaves the last stages too thin a face to solve reliably.
+    """
+    slack = tolerance * max(1.0, abs(optimum))
+    if slack <= 0.0 or not math.isfinite(optimum):
+        return optimum + slack
+    grid = 2.0 ** math.ceil(math.log2(slack))
+    return (math.ceil(optimum / grid) + 1.0) * grid

@@ -80,15 +80,21 @@ def tie_break_objective(formulation: Formulation) -> FloatArray:
     return c
 
 
+# The smallest magnitude a hold is relative to. Money is in £ millions, so a floor of 1
+# would let a stage whose optimum is 0 (no shortfall) give up tolerance × £1m (10p at
+# 1e-7) to later stages; 1e-3 (£1,000) keeps that to a thousandth of a penny.
+HOLD_FLOOR = 1e-3
+
+
 def held_bound(optimum: float, tolerance: float) -> float:
     """The bound that holds a stage optimum for later stages, on a grid that ignores noise.
 
-    The slack is between one and four times ``tolerance`` × max(1, |optimum|) and the
+    The slack is between one and four times ``tolerance`` × max(`HOLD_FLOOR`, |optimum|) and the
     bound is a multiple of a power of two, so optima a little apart (one solver against
     another, warm against cold) almost always hold the same bound. Less slack than the
     tolerance leaves the last stages too thin a face to solve reliably.
     """
-    slack = tolerance * max(1.0, abs(optimum))
+    slack = tolerance * max(HOLD_FLOOR, abs(optimum))
     if slack <= 0.0 or not math.isfinite(optimum):
         return optimum + slack
     grid = 2.0 ** math.ceil(math.log2(slack))

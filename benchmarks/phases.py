@@ -286,16 +286,17 @@ def run_worker(contender: str, size: BenchSize, cap_s: float) -> dict[str, Any]:
         assert proc.stderr is not None
         os.set_blocking(proc.stderr.fileno(), False)
         errors: list[bytes] = []
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            errors.append(proc.stderr.read() or b"")
-            if pid:
-                break
-            if time.perf_counter() - started > cap_s:
-                os.killpg(proc.pid, signal.SIGKILL)
-                os.wait4(proc.pid, 0)
-                return {"contender": contender, "status": "skipped", "cap_s": cap_s}
-            time.sleep(0.02)
+        with proc.stderr:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                errors.append(proc.stderr.read() or b"")
+                if pid:
+                    break
+                if time.perf_counter() - started > cap_s:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.wait4(proc.pid, 0)
+                    return {"contender": contender, "status": "skipped", "cap_s": cap_s}
+                time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
         if not out.exists():

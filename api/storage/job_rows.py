@@ -156,6 +156,29 @@ def live_runners(*, stale_after: timedelta) -> Select[Any]:
     return select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
 
 
+def runner_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(RunnerRow.id)))
+
+
+def finish_of_runners(session: Session, *, runner_ids: list[str], error: str) -> int:
+    """Fail the active jobs and batches of ``runner_ids`` and forget those runners."""
+    if not runner_ids:
+        return 0
+    moved = 0
+    for model in (JobRow, BatchRow):
+        ids = session.scalars(
+            select(model.id).where(
+                model.state.in_(ACTIVE_JOB_STATES), model.runner_id.in_(runner_ids)
+            )
+        )
+        extra = {"phase": "failed"} if model is JobRow else {}
+        moved += finish(session, model, list(ids), state="failed", error=error, **extra)
+    for row in session.scalars(select(RunnerRow).where(RunnerRow.id.in_(runner_ids))):
+        session.delete(row)
+    session.flush()
+    return moved
+
+
 def lost_rows(
     session: Session, *, runner_id: str, held: frozenset[str], older_than: timedelta
 ) -> dict[str, list[str]]:

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    WithJsonSchema,
+)
 
 from allocator.batch import Axis, BatchOptions, Change, ListRun, MonteCarlo
 from allocator.batch.changes import ParamValue
@@ -169,7 +178,12 @@ class ComparisonPublic(Envelope):
 class KeyCreate(Envelope):
     role: Role
     systems: list[SystemId] = Field(min_length=1, max_length=100)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(
+        default="", max_length=200, description="Unique among the live keys of each system."
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="From then on the key is refused (401). Blank: never."
+    )
 
 
 class KeyPublic(Envelope):
@@ -179,6 +193,7 @@ class KeyPublic(Envelope):
     systems: list[SystemId]
     created_at: datetime
     created_by: str | None
+    expires_at: datetime | None = None
     revoked_at: datetime | None
 
 
@@ -189,7 +204,10 @@ class KeyCreated(KeyPublic):
 class AuditEntryPublic(Envelope):
     id: int
     at: datetime
-    request_id: str
+    request_id: str = Field(description="The server's id of the request (X-Request-ID).")
+    client_request_id: str | None = Field(
+        default=None, description="The client's own X-Request-ID, when it sent one."
+    )
     key_id: str | None
     key_name: str
     action: str

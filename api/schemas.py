@@ -12,6 +12,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     Tag,
     TypeAdapter,
     WithJsonSchema,
@@ -56,6 +60,11 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RequestBody(Envelope):
+    """A request body. Its scalar fields are strict (``StrictBool`` and the like), so
+    ``"supersede": 0`` is a 422, not ``false``, and ``"30"`` is not a number."""
+
+
 class Page(Envelope, Generic[T]):
     items: list[T]
     total: int = Field(ge=0)
@@ -97,9 +106,9 @@ class ScenarioDetail(ScenarioPublic):
     document: Scenario = Field(description="The latest version's document.")
 
 
-class SolveRequest(Envelope):
+class SolveRequest(RequestBody):
     backend: BackendName | None = Field(default=None, description="Solver backend; default highs.")
-    time_limit_s: float | None = Field(
+    time_limit_s: StrictFloat | None = Field(
         default=None, gt=0, le=86_400, description="Seconds per solver stage."
     )
     mode: Literal["auto", "job"] = Field(
@@ -162,11 +171,11 @@ class SolveOutcome(Envelope):
     )
 
 
-class ApproveRequest(Envelope):
-    supersede: bool = Field(
+class ApproveRequest(RequestBody):
+    supersede: StrictBool = Field(
         default=False, description="Replace the scenario's current plan of record."
     )
-    note: str = Field(default="", max_length=2000)
+    note: StrictStr = Field(default="", max_length=2000)
 
 
 class ComparisonPublic(Envelope):
@@ -175,10 +184,10 @@ class ComparisonPublic(Envelope):
     comparison: Comparison
 
 
-class KeyCreate(Envelope):
+class KeyCreate(RequestBody):
     role: Role
     systems: list[SystemId] = Field(min_length=1, max_length=100)
-    name: str = Field(
+    name: StrictStr = Field(
         default="", max_length=200, description="Unique among the live keys of each system."
     )
     expires_at: AwareDatetime | None = Field(
@@ -272,11 +281,11 @@ class ResultRisk(Envelope):
     report: RiskReport
 
 
-class ScenarioRef(Envelope):
+class ScenarioRef(RequestBody):
     """A stored scenario version, as a batch's base."""
 
-    scenario_id: str = Field(max_length=64, description="The API's id of the scenario.")
-    version: int | None = Field(
+    scenario_id: StrictStr = Field(max_length=64, description="The API's id of the scenario.")
+    version: StrictInt | None = Field(
         default=None, ge=1, le=1_000_000_000, description="Blank: the latest version."
     )
 
@@ -321,7 +330,7 @@ BatchBase = Annotated[
 ]
 
 
-class BatchCreate(Envelope):
+class BatchCreate(RequestBody):
     """A batch spec (as for ``allocator batch``) whose base is a stored version or inline.
 
     Everything but the base is checked as a `allocator.batch.BatchSpec` once the base is

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.security import Role
-from tests.api.helpers import API, Headers, assert_problem, solved_result, submit
+from tests.api.helpers import API, Headers, assert_problem, make_settings, solved_result, submit
 
 
 @pytest.mark.parametrize("value", [0, 1, "true", "no", None])
@@ -34,3 +36,13 @@ def test_solve_and_key_bodies_are_strict(client: TestClient, admin: Headers) -> 
     assert_problem(client.post(f"{API}/keys", json=bad, headers=admin), 422)
     good = {"role": "read", "systems": ["S1"], "name": "viewer"}
     assert client.post(f"{API}/keys", json=good, headers=admin).status_code == 201
+
+
+def test_the_schema_states_the_servers_limits(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, max_solve_time_s=42.0, max_page_size=77))
+    spec = TestClient(app).get("/openapi.json").json()
+    limit = spec["components"]["schemas"]["SolveRequest"]["properties"]["time_limit_s"]
+    assert any(option.get("maximum") == 42.0 for option in limit.get("anyOf", [limit]))
+    listing = spec["paths"]["/api/v1/scenarios"]["get"]["parameters"]
+    page_size = next(p for p in listing if p["name"] == "page_size")["schema"]
+    assert any(o.get("maximum") == 77 for o in page_size.get("anyOf", [page_size]))

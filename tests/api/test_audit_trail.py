@@ -122,3 +122,30 @@ def test_keys_may_expire(client: TestClient, admin: Headers, app: Any) -> None:
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     body = {"role": "read", "systems": ["S1"], "expires_at": past}
     assert_problem(client.post(f"{API}/keys", json=body, headers=admin), 422)
+
+
+def test_cli_key_actions_record_the_operator(tmp_path: Any) -> None:
+    import json as _json
+
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from allocator.cli import app as cli
+    from allocator.commands.keys import operator
+    from api.storage.db import Database
+    from api.storage.migrate import upgrade
+    from api.storage.tables import AuditEntry
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    database = Database.connect(url)
+    upgrade(database.engine)
+    done = CliRunner().invoke(
+        cli, ["keys", "create", "--role", "read", "--system", "S1", "--database-url", url]
+    )
+    assert done.exit_code == 0, done.output
+    with database.transaction(write=False) as session:
+        row = session.scalars(select(AuditEntry).where(AuditEntry.action == "key.created")).one()
+    detail = _json.loads(row.detail)
+    assert detail["operator"] == operator() and "@" in detail["operator"]
+    assert detail["after"]["state"] == "active"
+    database.dispose()

@@ -6,11 +6,13 @@ rows and their heartbeats let a server find jobs orphaned by another server's cr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from allocator.errors import NotFound
@@ -18,6 +20,8 @@ from api.security import Principal
 from api.storage.db import Database
 from api.storage.repository import get_scenario, new_id
 from api.storage.tables import BatchRow, JobRow, RunnerRow, ScenarioVersionRow, utcnow
+
+log = logging.getLogger("api.jobs")
 
 ACTIVE_JOB_STATES = ("queued", "running")
 
@@ -222,12 +226,15 @@ def progress_recorder(database: Database, job_id: str) -> Callable[[str, float],
     done, as its solver process reports them (called on the thread waiting for it)."""
 
     def record(phase: str, progress: float) -> None:
-        with database.transaction() as session:
-            session.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.state == "running")
-                .values(phase=phase[:64], progress=min(max(progress, 0.0), 1.0))
-                .execution_options(synchronize_session=False)
-            )
+        try:
+            with database.transaction() as session:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state == "running")
+                    .values(phase=phase[:64], progress=min(max(progress, 0.0), 1.0))
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError:  # progress is advisory: a database fault must not end the solve
+            log.warning("job %s: progress not recorded (database unavailable)", job_id)
 
     return record

@@ -130,11 +130,11 @@ def test_cli_key_actions_record_the_operator(tmp_path: Any) -> None:
     from sqlalchemy import select
     from typer.testing import CliRunner
 
-    from allocator.cli import app as cli
-    from allocator.commands.keys import operator
     from api.storage.db import Database
     from api.storage.migrate import upgrade
     from api.storage.tables import AuditEntry
+    from cli.app import app as cli
+    from cli.keys import operator
 
     url = f"sqlite:///{tmp_path / 'keys.db'}"
     database = Database.connect(url)

@@ -121,7 +121,7 @@ def _exercise(
     after = [_write(client, headers) for _ in range(20)]
     assert after == [201] * 20, after
     done = wait_for_job(client, planner, job["id"], ("succeeded", "failed"), timeout=10)
-    assert done["state"] == "succeeded" and done["result_id"], done
+    assert done["state"] == "succeeded" and done["result_id"], done["error"]
     listed = client.get(f"{API}/scenarios", params={"page_size": 100}, headers=planner).json()
     assert listed["total"] == 3 + 20 and set(stored) <= {s["id"] for s in listed["items"]}
     result = client.get(f"{API}/results/{done['result_id']}", headers=planner)

@@ -15,7 +15,7 @@ from tests.api.helpers import API, Headers, assert_problem, solved_result, submi
 def test_health_and_ready(client: TestClient, admin: Headers) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready", headers=admin).json()
-    assert ready == {"status": "ready", "database": "sqlite", "migration": "0003"}
+    assert ready == {"status": "ready", "database": "sqlite", "migration": "0004"}
 
 
 def test_ready_reports_a_broken_database(

@@ -54,7 +54,7 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 def test_migrations_reach_head_and_match_the_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0003"
+    assert current_revision(database.engine) == head_revision() == "0004"
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
@@ -72,7 +72,7 @@ def test_downgrade_and_upgrade_again(database: Database) -> None:
         connection.commit()
     assert current_revision(database.engine) is None
     upgrade(database.engine)
-    assert current_revision(database.engine) == "0003"
+    assert current_revision(database.engine) == "0004"
 
 
 def test_versions_and_stale_edits(database: Database) -> None:

@@ -5,8 +5,8 @@ The database itself refuses UPDATE and DELETE of results, scenario versions, app
 audit rows (approvals and audit rows since 0001), whatever the code tries: SQLite
 triggers, PostgreSQL trigger functions (TRUNCATE too).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from api.storage.tables import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from api import openapi_limits
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.metrics import Metrics, MetricsMiddleware
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    openapi_limits.install(app, settings)
 
     app.include_router(health.router)
     for router in (

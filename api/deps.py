@@ -65,6 +65,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
+    request: Request,
     database: DatabaseDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
@@ -78,7 +79,8 @@ def get_principal(
     with database.transaction(write=False) as session:
         principal = authenticate(session, token)
     if principal is None:
-        raise AuthenticationRequired("the API key is not known, or has been revoked")
+        raise AuthenticationRequired("the API key is not known, revoked or expired")
+    request.state.principal = principal  # a later refusal (403) is audited with it
     return principal
 
 
@@ -100,6 +102,7 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 
 
 def get_operator(
+    request: Request,
     settings: SettingsDep,
     database: DatabaseDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -110,7 +113,7 @@ def get_operator(
     expected = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
     if token and expected and hmac.compare_digest(token.encode(), expected.encode()):
         return "operator"
-    principal = get_principal(database, bearer, api_key)
+    principal = get_principal(request, database, bearer, api_key)
     if principal.role is not Role.ADMIN:
         raise PermissionDenied("metrics are for operators: use the metrics token or an admin key")
     return principal.key_id

@@ -50,6 +50,7 @@ from sqlalchemy import update
 from api.batches import HARVEST_S, BatchWork
 from api.errors import NotReady
 from api.metrics import Gauge, Metrics
+from api.orphans import is_dead_local
 from api.settings import Settings
 from api.storage import batch_rows, job_rows, repository
 from api.storage.db import Database
@@ -118,6 +119,7 @@ class JobRunner:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._fail_dead_local_runners)
         await asyncio.to_thread(self._beat_and_recover)
         # Start the forkserver (it imports the solver stack once) and the solver processes,
         # without delaying startup.
@@ -182,6 +184,14 @@ class JobRunner:
             job_rows.remove_runner(session, runner_id=self.runner_id)
         if moved:
             log.warning("%d job(s) and batch(es) failed: %s", moved, SHUTDOWN_REASON)
+
+    def _fail_dead_local_runners(self) -> None:
+        """At startup: fail the work of this host's servers that are dead (`api.orphans`)."""
+        with self.database.transaction() as session:
+            dead = [r for r in job_rows.runner_ids(session) if is_dead_local(r)]
+            moved = job_rows.finish_of_runners(session, runner_ids=dead, error=RESTART_REASON)
+        if moved:
+            log.warning("%d job(s) and batch(es) of dead servers failed: %s", moved, RESTART_REASON)
 
     def _held(self) -> frozenset[str]:
         """Ids this server still holds (on the loop: a consistent snapshot)."""

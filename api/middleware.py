@@ -14,6 +14,7 @@ import logging
 import re
 import uuid
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,9 @@ from api.errors import PROBLEM_JSON, TYPE_PREFIX
 log = logging.getLogger("api.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
+CLIENT_REQUEST_ID_HEADER = b"x-client-request-id"
+# The client's X-Request-ID of the request being handled (audit rows keep it alongside).
+client_request_id: ContextVar[str | None] = ContextVar("client_request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -39,7 +43,10 @@ def request_id_of(scope: Scope) -> str:
 
 
 class RequestIdMiddleware:
-    """Give each request an id (the client's ``X-Request-ID`` when sane) and echo it back.
+    """Give each request a server-generated id and echo it back as ``X-Request-ID``.
+
+    A client's own ``X-Request-ID`` (when sane) is kept alongside, never in its place: it is
+    echoed as ``X-Client-Request-ID`` and recorded in the audit log next to the server's.
 
     Outermost, it is also the last safety net: an exception nothing else handled becomes a
     500 problem naming the request id (the traceback goes to the log only).
@@ -53,9 +60,11 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = _header(scope, REQUEST_ID_HEADER)
-        request_id = given if given and _SAFE_ID.match(given) else uuid.uuid4().hex
+        client_id = given if given and _SAFE_ID.match(given) else None
+        request_id = uuid.uuid4().hex
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        state["request_id"], state["client_request_id"] = request_id, client_id
+        client_request_id.set(client_id)
 
         started = False
 
@@ -65,6 +74,8 @@ class RequestIdMiddleware:
                 started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                if client_id is not None:
+                    headers.append((CLIENT_REQUEST_ID_HEADER, client_id.encode("latin-1")))
                 message = {**message, "headers": headers}
             await send(message)
 

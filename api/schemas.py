@@ -6,7 +6,20 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    TypeAdapter,
+    WithJsonSchema,
+)
 
 from allocator.batch import Axis, BatchOptions, Change, ListRun, MonteCarlo
 from allocator.batch.changes import ParamValue
@@ -45,6 +58,11 @@ class JobState(enum.StrEnum):
 
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class RequestBody(Envelope):
+    """A request body. Its scalar fields are strict (``StrictBool`` and the like), so
+    ``"supersede": 0`` is a 422, not ``false``, and ``"30"`` is not a number."""
 
 
 class Page(Envelope, Generic[T]):
@@ -88,9 +106,9 @@ class ScenarioDetail(ScenarioPublic):
     document: Scenario = Field(description="The latest version's document.")
 
 
-class SolveRequest(Envelope):
+class SolveRequest(RequestBody):
     backend: BackendName | None = Field(default=None, description="Solver backend; default highs.")
-    time_limit_s: float | None = Field(
+    time_limit_s: StrictFloat | None = Field(
         default=None, gt=0, le=86_400, description="Seconds per solver stage."
     )
     mode: Literal["auto", "job"] = Field(
@@ -153,11 +171,11 @@ class SolveOutcome(Envelope):
     )
 
 
-class ApproveRequest(Envelope):
-    supersede: bool = Field(
+class ApproveRequest(RequestBody):
+    supersede: StrictBool = Field(
         default=False, description="Replace the scenario's current plan of record."
     )
-    note: str = Field(default="", max_length=2000)
+    note: StrictStr = Field(default="", max_length=2000)
 
 
 class ComparisonPublic(Envelope):
@@ -166,10 +184,15 @@ class ComparisonPublic(Envelope):
     comparison: Comparison
 
 
-class KeyCreate(Envelope):
+class KeyCreate(RequestBody):
     role: Role
     systems: list[SystemId] = Field(min_length=1, max_length=100)
-    name: str = Field(default="", max_length=200)
+    name: StrictStr = Field(
+        default="", max_length=200, description="Unique among the live keys of each system."
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="From then on the key is refused (401). Blank: never."
+    )
 
 
 class KeyPublic(Envelope):
@@ -179,6 +202,7 @@ class KeyPublic(Envelope):
     systems: list[SystemId]
     created_at: datetime
     created_by: str | None
+    expires_at: datetime | None = None
     revoked_at: datetime | None
 
 
@@ -189,7 +213,10 @@ class KeyCreated(KeyPublic):
 class AuditEntryPublic(Envelope):
     id: int
     at: datetime
-    request_id: str
+    request_id: str = Field(description="The server's id of the request (X-Request-ID).")
+    client_request_id: str | None = Field(
+        default=None, description="The client's own X-Request-ID, when it sent one."
+    )
     key_id: str | None
     key_name: str
     action: str
@@ -254,11 +281,11 @@ class ResultRisk(Envelope):
     report: RiskReport
 
 
-class ScenarioRef(Envelope):
+class ScenarioRef(RequestBody):
     """A stored scenario version, as a batch's base."""
 
-    scenario_id: str = Field(max_length=64, description="The API's id of the scenario.")
-    version: int | None = Field(
+    scenario_id: StrictStr = Field(max_length=64, description="The API's id of the scenario.")
+    version: StrictInt | None = Field(
         default=None, ge=1, le=1_000_000_000, description="Blank: the latest version."
     )
 
@@ -303,7 +330,7 @@ BatchBase = Annotated[
 ]
 
 
-class BatchCreate(Envelope):
+class BatchCreate(RequestBody):
     """A batch spec (as for ``allocator batch``) whose base is a stored version or inline.
 
     Everything but the base is checked as a `allocator.batch.BatchSpec` once the base is

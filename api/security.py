@@ -16,7 +16,9 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.storage.tables import ApiKey
@@ -77,6 +79,13 @@ def _split(token: str) -> str | None:
     return parts[1]
 
 
+def claimed_key_id(header: str) -> str | None:
+    """The key id a presented (possibly unknown) token claims, for the audit log."""
+    token = header.removeprefix("Bearer ").removeprefix("bearer ").strip()
+    key_id = _split(token)
+    return key_id[:32] if key_id else None
+
+
 def create_key(
     session: Session,
     *,
@@ -84,11 +93,31 @@ def create_key(
     systems: Iterable[str],
     name: str = "",
     created_by: str | None = None,
+    expires_at: datetime | None = None,
 ) -> NewKey:
-    """Store a new key and return its token (shown once: only its hash is kept)."""
+    """Store a new key and return its token (shown once: only its hash is kept).
+
+    A key's name is unique among the live keys of each of its systems (409 otherwise), so
+    an audit row's key name says which key it was.
+    """
     system_ids = tuple(sorted({s.strip() for s in systems if s.strip()}))
     if not system_ids:
         raise ValueError("a key needs at least one system id")
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise ValueError("a key's expiry must be in the future")
+    if name:
+        live = session.scalars(
+            select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+        )
+        for other in live:
+            shared = sorted(set(json.loads(other.systems)) & set(system_ids))
+            if shared:
+                from api.errors import StateConflict
+
+                raise StateConflict(
+                    f"system {shared[0]} already has a key named {name!r} (key "
+                    f"{other.key_id}): choose another name, or revoke that key first"
+                )
     key_id = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     session.add(
@@ -99,6 +128,7 @@ def create_key(
             systems=json.dumps(list(system_ids)),
             token_sha256=hash_token(token),
             created_by=created_by,
+            expires_at=expires_at,
         )
     )
     session.flush()
@@ -123,5 +153,7 @@ def authenticate(session: Session, token: str) -> Principal | None:
     expected = row.token_sha256 if row is not None else hash_token("")
     matches = hmac.compare_digest(expected, hash_token(token.strip()))
     if row is None or not matches or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         return None
     return principal_of(row)

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         description="Most validation issues listed in one answer (the rest are counted by kind).",
     )
     max_sheet_rows: int = Field(
-        default=200_000, ge=1, description="Most rows read from one sheet of an uploaded workbook."
+        default=100_000, ge=1, description="Most rows read from one sheet of an uploaded workbook."
     )
     max_workbook_cells: int = Field(
         default=2_000_000, ge=1, description="Most cells read from one uploaded workbook."

@@ -250,6 +250,7 @@ def key_public(row: ApiKey) -> KeyPublic:
         created_at=row.created_at,
         created_by=row.created_by,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
     )
 
 
@@ -258,6 +259,7 @@ def audit_public(row: AuditEntry) -> AuditEntryPublic:
         id=row.id,
         at=row.at,
         request_id=row.request_id,
+        client_request_id=row.client_request_id,
         key_id=row.key_id,
         key_name=row.key_name,
         action=row.action,

@@ -27,6 +27,8 @@ from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.orphans import die_with_parent, watch_server
+
 PRELOAD = ("api.worker", "allocator.pipeline", "allocator.batch", "allocator.io.json_io", "models")
 # Solver processes run at a lower CPU priority than the server, so a machine busy solving
 # still answers requests promptly.
@@ -121,10 +123,16 @@ def _solve_one(function: SolveFunction, payload: dict[str, Any]) -> tuple[Any, .
     return ("ok", summary, document)
 
 
-def serve(connection: Connection, target: str) -> None:
-    """Process entry point: answer one solve request after another until told to stop."""
+def serve(connection: Connection, target: str, server_pid: int | None = None) -> None:
+    """Process entry point: answer one solve request after another until told to stop.
+
+    Exits (with the forkserver) when the server ``server_pid`` is gone (`api.orphans`).
+    """
     global _connection
     _connection = connection
+    die_with_parent()
+    if server_pid is not None:
+        watch_server(server_pid)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     function: SolveFunction | None = None
@@ -182,7 +190,7 @@ class SolverProcess:
             self.close()
         parent, child = self.context.Pipe(duplex=True)
         process = self.context.Process(
-            target=serve, args=(child, self.target), name=self.name, daemon=True
+            target=serve, args=(child, self.target, os.getpid()), name=self.name, daemon=True
         )
         process.start()
         child.close()

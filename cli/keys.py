@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,6 +17,18 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option(help="SQLAlchemy URL (default: ALLOCATOR_DATABASE_URL or the SQLite file)."),
 ]
+
+
+def operator() -> str:
+    """Who runs the CLI: ``user@host`` (the audit log's operator identity for CLI actions)."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{socket.gethostname()}"[:200]
 
 
 def _database(database_url: str | None) -> Database:
@@ -60,7 +73,18 @@ def create(
                 request_id="cli",
                 action="key.created",
                 systems=new.systems,
-                detail={"key_id": new.key_id, "role": new.role.value, "name": name, "by": "cli"},
+                detail={
+                    "key_id": new.key_id,
+                    "by": "cli",
+                    "operator": operator(),
+                    "before": None,
+                    "after": {
+                        "role": new.role.value,
+                        "systems": list(new.systems),
+                        "name": name,
+                        "state": "active",
+                    },
+                },
             )
     finally:
         database.dispose()
@@ -114,7 +138,13 @@ def revoke(
                     request_id="cli",
                     action="key.revoked",
                     systems=json.loads(row.systems),
-                    detail={"key_id": key_id, "by": "cli"},
+                    detail={
+                        "key_id": key_id,
+                        "by": "cli",
+                        "operator": operator(),
+                        "before": {"role": row.role, "state": "active"},
+                        "after": {"role": row.role, "state": "revoked"},
+                    },
                 )
     finally:
         database.dispose()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from allocator.errors import PermissionDenied
 from api.deps import Admin, RequestIdDep, SessionDep
-from api.errors import problem_responses
+from api.errors import InvalidRequest, problem_responses
 from api.schemas import AuditEntryPublic, KeyCreate, KeyCreated, KeyPublic
 from api.security import create_key
 from api.storage import repository
@@ -29,16 +29,34 @@ def create_api_key(
     outside = sorted(set(body.systems) - principal.systems)
     if outside:
         raise PermissionDenied(f"this key is not bound to system(s) {', '.join(outside)}")
-    new = create_key(
-        session, role=body.role, systems=body.systems, name=body.name, created_by=principal.key_id
-    )
+    try:
+        new = create_key(
+            session,
+            role=body.role,
+            systems=body.systems,
+            name=body.name,
+            created_by=principal.key_id,
+            expires_at=body.expires_at,
+        )
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
     repository.add_audit(
         session,
         principal=principal,
         request_id=request_id,
         action="key.created",
         systems=new.systems,
-        detail={"key_id": new.key_id, "role": new.role.value, "name": new.name},
+        detail={
+            "key_id": new.key_id,
+            "before": None,
+            "after": {
+                "role": new.role.value,
+                "systems": list(new.systems),
+                "name": new.name,
+                "state": "active",
+                "expires_at": body.expires_at.isoformat() if body.expires_at else None,
+            },
+        },
     )
     row = repository.get_key(session, principal=principal, key_id=new.key_id)
     response.headers["Location"] = f"/api/v1/keys/{new.key_id}"
@@ -64,7 +82,11 @@ def revoke_api_key(
             request_id=request_id,
             action="key.revoked",
             systems=key_public(row).systems,
-            detail={"key_id": key_id},
+            detail={
+                "key_id": key_id,
+                "before": {"role": row.role, "systems": key_public(row).systems, "state": "active"},
+                "after": {"role": row.role, "systems": key_public(row).systems, "state": "revoked"},
+            },
         )
     return key_public(row)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from allocator.io.json_io import to_json_text
 from api.deps import DatabaseDep, Planner, Reader, RequestIdDep, SessionDep, SettingsDep
 from api.errors import BadRequest, PreconditionRequired, problem_responses
+from api.jsonpatch import bounded_patch
 from api.schemas import (
     Page,
     ResultSummary,
@@ -208,6 +210,10 @@ async def create_version(
             warnings=submission.warnings,
             comment=submission.comment,
         )
+        previous = repository.get_version(
+            session, principal=principal, scenario_pk=row.id, version=given[0]
+        )
+        change = bounded_patch(json.loads(previous.document), json.loads(version.document))
         repository.add_audit(
             session,
             principal=principal,
@@ -216,7 +222,12 @@ async def create_version(
             systems=repository.scenario_system_ids(session, scenario_pk=row.id),
             scenario_pk=row.id,
             version=version.version,
-            detail={"base_version": given[0], "content_hash": version.content_hash},
+            detail={
+                "base_version": given[0],
+                "content_hash": version.content_hash,
+                "before_hash": previous.content_hash,
+                **change,
+            },
         )
         return version_public(version)
 

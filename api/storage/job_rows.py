@@ -6,11 +6,13 @@ rows and their heartbeats let a server find jobs orphaned by another server's cr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from allocator.errors import NotFound
@@ -18,6 +20,8 @@ from api.security import Principal
 from api.storage.db import Database
 from api.storage.repository import get_scenario, new_id
 from api.storage.tables import BatchRow, JobRow, RunnerRow, ScenarioVersionRow, utcnow
+
+log = logging.getLogger("api.jobs")
 
 ACTIVE_JOB_STATES = ("queued", "running")
 
@@ -156,6 +160,29 @@ def live_runners(*, stale_after: timedelta) -> Select[Any]:
     return select(RunnerRow.id).where(RunnerRow.heartbeat_at >= cutoff)
 
 
+def runner_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(RunnerRow.id)))
+
+
+def finish_of_runners(session: Session, *, runner_ids: list[str], error: str) -> int:
+    """Fail the active jobs and batches of ``runner_ids`` and forget those runners."""
+    if not runner_ids:
+        return 0
+    moved = 0
+    for model in (JobRow, BatchRow):
+        ids = session.scalars(
+            select(model.id).where(
+                model.state.in_(ACTIVE_JOB_STATES), model.runner_id.in_(runner_ids)
+            )
+        )
+        extra = {"phase": "failed"} if model is JobRow else {}
+        moved += finish(session, model, list(ids), state="failed", error=error, **extra)
+    for row in session.scalars(select(RunnerRow).where(RunnerRow.id.in_(runner_ids))):
+        session.delete(row)
+    session.flush()
+    return moved
+
+
 def lost_rows(
     session: Session, *, runner_id: str, held: frozenset[str], older_than: timedelta
 ) -> dict[str, list[str]]:
@@ -199,12 +226,15 @@ def progress_recorder(database: Database, job_id: str) -> Callable[[str, float],
     done, as its solver process reports them (called on the thread waiting for it)."""
 
     def record(phase: str, progress: float) -> None:
-        with database.transaction() as session:
-            session.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.state == "running")
-                .values(phase=phase[:64], progress=min(max(progress, 0.0), 1.0))
-                .execution_options(synchronize_session=False)
-            )
+        try:
+            with database.transaction() as session:
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state == "running")
+                    .values(phase=phase[:64], progress=min(max(progress, 0.0), 1.0))
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError:  # progress is advisory: a database fault must not end the solve
+            log.warning("job %s: progress not recorded (database unavailable)", job_id)
 
     return record

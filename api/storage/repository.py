@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from allocator.errors import Issue, NotFound, VersionConflict
 from api.errors import SystemsChanged
+from api.middleware import client_request_id
 from api.security import Principal
 from api.storage.tables import (
     ApiKey,
@@ -329,6 +330,7 @@ def add_audit(
 ) -> AuditEntry:
     entry = AuditEntry(
         request_id=request_id,
+        client_request_id=client_request_id.get(),
         key_id=principal.key_id if principal else key_id,
         key_name=principal.name if principal else "",
         action=action,

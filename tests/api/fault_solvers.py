@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,13 @@ def sleepy_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return solve_document({**payload, "time_limit_s": None})
 
 
-GATE_ENV = "ALLOCATOR_TEST_SOLVE_GATE"
-
-
 def gated_solve(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Wait until the file named by ``$ALLOCATOR_TEST_SOLVE_GATE`` exists, then solve."""
-    gate = Path(os.environ[GATE_ENV])
+    """Wait until the file named by the scenario's description exists, then solve.
+
+    (The forkserver's environment is fixed when the first test starts it, so the gate
+    travels in the document.)
+    """
+    gate = Path(json.loads(payload["document"])["description"])
     while not gate.exists():
         time.sleep(0.05)
     return solve_document(payload)

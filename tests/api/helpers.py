@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.errors import StateConflict
 from api.security import Role, create_key
 from api.settings import Settings
 
@@ -45,9 +47,16 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def new_key(app: FastAPI, role: Role, *systems: str, name: str = "") -> Headers:
-    with app.state.database.transaction() as session:
-        key = create_key(session, role=role, systems=systems or ("S1",), name=name or role.value)
-    return {"Authorization": f"Bearer {key.token}"}
+    """A new key; named after its role unless that name is taken in one of its systems."""
+    for candidate in (name or role.value, f"{name or role.value}-{secrets.token_hex(4)}"):
+        try:
+            with app.state.database.transaction() as session:
+                key = create_key(session, role=role, systems=systems or ("S1",), name=candidate)
+            return {"Authorization": f"Bearer {key.token}"}
+        except StateConflict:
+            if name:
+                raise
+    raise AssertionError("no free key name")
 
 
 def submit(client: TestClient, headers: Headers, doc: dict[str, Any] | None = None) -> str:

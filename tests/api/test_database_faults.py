@@ -27,7 +27,6 @@ from api.app import create_app
 from api.jobs import JobRunner
 from api.security import Role
 from tests.api.conftest import POSTGRES_URL
-from tests.api.fault_solvers import GATE_ENV
 from tests.api.helpers import (
     API,
     Headers,
@@ -98,7 +97,8 @@ def _exercise(
     client: TestClient, runner: JobRunner, planner: Headers, fault: Fault, gate: Path
 ) -> None:
     headers = planner
-    stored = [submit(client, planner) for _ in range(3)]
+    gated = submit(client, planner, tiny_for("S1", description=str(gate)))
+    stored = [gated, *(submit(client, planner) for _ in range(2))]
     assert client.get("/ready", headers=planner).status_code == 200
     job = solve(client, planner, stored[0], mode="job")["job"]
     wait_for_job(client, planner, job["id"], ("running",))
@@ -121,7 +121,7 @@ def _exercise(
     after = [_write(client, headers) for _ in range(20)]
     assert after == [201] * 20, after
     done = wait_for_job(client, planner, job["id"], ("succeeded", "failed"), timeout=10)
-    assert done["state"] == "succeeded" and done["result_id"], done
+    assert done["state"] == "succeeded" and done["result_id"], done["error"]
     listed = client.get(f"{API}/scenarios", params={"page_size": 100}, headers=planner).json()
     assert listed["total"] == 3 + 20 and set(stored) <= {s["id"] for s in listed["items"]}
     result = client.get(f"{API}/results/{done['result_id']}", headers=planner)
@@ -129,12 +129,11 @@ def _exercise(
 
 
 def test_sqlite_made_unwritable_then_restored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     if not _chattr_works(tmp_path):
         pytest.skip("needs chattr +i (root, on a file system with the immutable attribute)")
     gate = tmp_path / "gate"
-    monkeypatch.setenv(GATE_ENV, str(gate))
     app = create_app(make_settings(tmp_path, solve_target=GATED, prestart_solvers=True))
     database = tmp_path / "allocator.db"
     files = [database, database.with_name("allocator.db-wal")]
@@ -144,15 +143,12 @@ def test_sqlite_made_unwritable_then_restored(
 
 
 @pytest.mark.postgres
-def test_postgres_stopped_then_started(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgres_stopped_then_started(tmp_path: Path, database_url: str) -> None:
     if not database_url.startswith("postgresql") or not POSTGRES_URL:
         pytest.skip("a PostgreSQL test")
     if not Path(os.environ.get("TMPDIR", "/tmp"), "allocator-ci-postgres-54329").exists():
         pytest.skip("needs the server of scripts/ci_postgres.sh (it is stopped and started)")
     gate = tmp_path / "gate"
-    monkeypatch.setenv(GATE_ENV, str(gate))
     app = create_app(
         make_settings(
             tmp_path, database_url=database_url, solve_target=GATED, prestart_solvers=True

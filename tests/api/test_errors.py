@@ -104,10 +104,14 @@ def test_unsupported_content_type_and_unknown_routes(client: TestClient, admin: 
     assert_problem(client.put(f"{API}/scenarios", headers=admin), 405)
 
 
-def test_client_request_id_is_echoed(client: TestClient, admin: Headers) -> None:
+def test_client_request_id_is_kept_alongside_the_servers(
+    client: TestClient, admin: Headers
+) -> None:
     response = client.get(f"{API}/scenarios/missing", headers={**admin, "X-Request-ID": "abc-123"})
-    assert response.headers["x-request-id"] == "abc-123"
-    assert assert_problem(response, 404)["request_id"] == "abc-123"
+    server_id = response.headers["x-request-id"]
+    assert server_id != "abc-123" and len(server_id) == 32
+    assert response.headers["x-client-request-id"] == "abc-123"
+    assert assert_problem(response, 404)["request_id"] == server_id
 
 
 def test_fifty_megabyte_body_is_refused(client: TestClient, admin: Headers) -> None:

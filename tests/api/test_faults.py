@@ -107,12 +107,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_server(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_server(
+    tmp_path: Path, port: int, *, heartbeat_s: float = 0.5
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ALLOCATOR_DATA_DIR": str(tmp_path),
         "ALLOCATOR_SOLVE_TARGET": SLEEPY,
-        "ALLOCATOR_HEARTBEAT_S": "0.5",
+        "ALLOCATOR_HEARTBEAT_S": str(heartbeat_s),
         "ALLOCATOR_PRESTART_SOLVERS": "false",
         "PYTHONPATH": str(ROOT),
     }

@@ -15,7 +15,7 @@ from tests.api.helpers import API, Headers, assert_problem, solved_result, submi
 def test_health_and_ready(client: TestClient, admin: Headers) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready", headers=admin).json()
-    assert ready == {"status": "ready", "database": "sqlite", "migration": "0003"}
+    assert ready == {"status": "ready", "database": "sqlite", "migration": "0004"}
 
 
 def test_ready_reports_a_broken_database(
@@ -97,7 +97,8 @@ def test_audit_log_records_who_did_what(client: TestClient, app: object, admin: 
     edit = next(e for e in entries if e["action"] == "scenario.version_created")
     key_id = admin["Authorization"].split("_")[1]
     assert edit["key_id"] == key_id and edit["key_name"] == "admin"
-    assert edit["request_id"] == "edit-1" and edit["version"] == 2
+    assert edit["client_request_id"] == "edit-1" and edit["version"] == 2
+    assert re.fullmatch(r"[0-9a-f]{32}", edit["request_id"])  # the server's, never the client's
     assert edit["detail"]["base_version"] == 1 and edit["systems"] == ["S1"]
     approved = entries[0]
     assert approved["result_id"] == result_id and approved["at"]

@@ -25,7 +25,14 @@ from api.security import Principal, Role, create_key
 from api.storage import job_rows, repository
 from api.storage.db import Database
 from api.storage.migrate import current_revision, head_revision, upgrade
-from api.storage.tables import AuditEntry, Base, JobRow, RunnerRow, ScenarioRow
+from api.storage.tables import (
+    AuditEntry,
+    Base,
+    JobRow,
+    RunnerRow,
+    ScenarioRow,
+    ScenarioVersionRow,
+)
 from models import Scenario
 from tests.api.helpers import API, make_settings, new_key, solved_result, submit, tiny_for
 
@@ -47,7 +54,7 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 def test_migrations_reach_head_and_match_the_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0003"
+    assert current_revision(database.engine) == head_revision() == "0004"
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
@@ -65,7 +72,7 @@ def test_downgrade_and_upgrade_again(database: Database) -> None:
         connection.commit()
     assert current_revision(database.engine) is None
     upgrade(database.engine)
-    assert current_revision(database.engine) == "0003"
+    assert current_revision(database.engine) == "0004"
 
 
 def test_versions_and_stale_edits(database: Database) -> None:
@@ -259,3 +266,43 @@ def test_the_api_end_to_end(database_url: str, tmp_path: Path) -> None:
         assert ready["database"] == app.state.database.engine.dialect.name
         listed = client.get(f"{API}/scenarios", headers=headers).json()
         assert listed["total"] == 1 and listed["items"][0]["plan_of_record"] == result_id
+
+
+def test_stored_records_cannot_be_changed_or_removed(database: Database) -> None:
+    """Results, scenario versions, approvals and audit rows: the database refuses it."""
+    with database.transaction() as session:
+        repository.add_audit(session, principal=S1, request_id="r1", action="test", systems=["S1"])
+        row, _ = repository.create_scenario(
+            session, principal=S1, scenario=_scenario(), source_format="json"
+        )
+    with database.engine.begin() as connection:  # a result and an approval, written raw
+        connection.execute(
+            text(
+                "INSERT INTO results (id, scenario_pk, version, status, feasible, backend,"
+                " scenario_hash, document, created_at, created_by) VALUES"
+                " ('r1', :pk, 1, 'optimal', true, 'highs', 'h', '{}', '2026-01-01', 'k')"
+            ),
+            {"pk": row.id},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO approvals (scenario_pk, sequence, result_id, approved_at,"
+                " approved_by, note) VALUES (:pk, 1, 'r1', '2026-01-01', 'k', '')"
+            ),
+            {"pk": row.id},
+        )
+    tables = {
+        "results": "status = 'x'",
+        "scenario_versions": "comment = 'x'",
+        "audit_log": "action = 'x'",
+        "approvals": "note = 'x'",
+    }
+    statements = [f"UPDATE {t} SET {change}" for t, change in tables.items()]
+    statements += [f"DELETE FROM {t}" for t in tables]
+    if database.engine.dialect.name == "postgresql":
+        statements += [f"TRUNCATE {t} CASCADE" for t in tables]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as connection:
+            connection.execute(text(statement))
+    with database.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(ScenarioVersionRow)) == 1

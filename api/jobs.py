@@ -45,23 +45,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
-
 from api.batches import HARVEST_S, BatchWork
 from api.errors import NotReady
+from api.job_ledger import (
+    beat_and_recover,
+    claim_job,
+    fail_dead_local_runners,
+    shutdown_rows,
+    store_success,
+)
 from api.metrics import Gauge, Metrics
-from api.orphans import is_dead_local
 from api.settings import Settings
-from api.storage import batch_rows, job_rows, repository
+from api.storage import batch_rows, job_rows
 from api.storage.db import Database
-from api.storage.tables import JobRow, utcnow
 from api.worker import SolverProcess, forkserver_context
 
 log = logging.getLogger("api.jobs")
 
-RESTART_REASON = "interrupted by server restart"
-SHUTDOWN_REASON = "interrupted by server shutdown"
-LOST_REASON = "lost: its state could not be recorded while the database was unavailable"
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
@@ -119,8 +119,8 @@ class JobRunner:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self._fail_dead_local_runners)
-        await asyncio.to_thread(self._beat_and_recover)
+        await asyncio.to_thread(fail_dead_local_runners, self.database)
+        await asyncio.to_thread(self._beat)
         # Start the forkserver (it imports the solver stack once) and the solver processes,
         # without delaying startup.
         self._warm = asyncio.create_task(asyncio.to_thread(self._prestart))
@@ -155,7 +155,7 @@ class JobRunner:
         if self._warm is not None:
             with contextlib.suppress(Exception):
                 await self._warm
-        await asyncio.to_thread(self._shutdown_rows, ids)
+        await asyncio.to_thread(shutdown_rows, self.database, self.runner_id, ids)
         for slot in self._all_slots:
             await asyncio.to_thread(slot.close)
         self._waiters.shutdown(wait=False, cancel_futures=True)
@@ -173,60 +173,14 @@ class JobRunner:
             for slot in self._all_slots:
                 slot.start()
 
-    def _shutdown_rows(self, ids: list[str]) -> None:
-        with self.database.transaction() as session:
-            moved = job_rows.finish_jobs(
-                session, job_ids=ids, state="failed", error=SHUTDOWN_REASON
-            )
-            moved += batch_rows.finish_batches(
-                session, batch_ids=ids, state="failed", error=SHUTDOWN_REASON
-            )
-            job_rows.remove_runner(session, runner_id=self.runner_id)
-        if moved:
-            log.warning("%d job(s) and batch(es) failed: %s", moved, SHUTDOWN_REASON)
-
-    def _fail_dead_local_runners(self) -> None:
-        """At startup: fail the work of this host's servers that are dead (`api.orphans`)."""
-        with self.database.transaction() as session:
-            dead = [r for r in job_rows.runner_ids(session) if is_dead_local(r)]
-            moved = job_rows.finish_of_runners(session, runner_ids=dead, error=RESTART_REASON)
-        if moved:
-            log.warning("%d job(s) and batch(es) of dead servers failed: %s", moved, RESTART_REASON)
+    def _beat(self, held: frozenset[str] = frozenset()) -> None:
+        beat_and_recover(
+            self.database, self.runner_id, self.settings.heartbeat_s, self.stale_after, held
+        )
 
     def _held(self) -> frozenset[str]:
         """Ids this server still holds (on the loop: a consistent snapshot)."""
         return frozenset(self._active) | frozenset(self._unrecorded)
-
-    def _beat_and_recover(self, held: frozenset[str] = frozenset()) -> None:
-        with self.database.transaction() as session:
-            job_rows.heartbeat(session, runner_id=self.runner_id)
-            grace = timedelta(seconds=self.settings.heartbeat_s)
-            lost = job_rows.lost_rows(
-                session, runner_id=self.runner_id, held=held, older_than=grace
-            )
-            gone = job_rows.finish_jobs(
-                session, job_ids=lost["job"], state="failed", error=LOST_REASON
-            )
-            gone += batch_rows.finish_batches(
-                session, batch_ids=lost["batch"], state="failed", error=LOST_REASON
-            )
-            orphans = job_rows.orphaned_jobs(
-                session, stale_after=self.stale_after, own_runner=self.runner_id
-            )
-            moved = job_rows.finish_jobs(
-                session, job_ids=orphans, state="failed", error=RESTART_REASON
-            )
-            batches = batch_rows.orphaned_batches(
-                session, stale_after=self.stale_after, own_runner=self.runner_id
-            )
-            moved += batch_rows.finish_batches(
-                session, batch_ids=batches, state="failed", error=RESTART_REASON
-            )
-            job_rows.delete_stale_runners(session, stale_after=self.stale_after)
-        if moved:
-            log.warning("%d orphaned job(s) and batch(es) failed: %s", moved, RESTART_REASON)
-        if gone:
-            log.warning("%d job(s) and batch(es) failed: %s", gone, LOST_REASON)
 
     async def _monitor(self) -> None:
         """Heartbeat, recover other servers' orphans, and honour cancels made elsewhere."""
@@ -239,7 +193,7 @@ class JobRunner:
                     await asyncio.to_thread(self._record, *pending)  # raises while still down
                     del self._unrecorded[job_id]
                 if time.monotonic() - last_beat >= self.settings.heartbeat_s:
-                    await asyncio.to_thread(self._beat_and_recover, self._held())
+                    await asyncio.to_thread(self._beat, self._held())
                     last_beat = time.monotonic()
                 if self._active:
                     wanted = await asyncio.to_thread(self._cancel_requested, list(self._active))
@@ -342,35 +296,8 @@ class JobRunner:
                 if self._active.get(job_id) is active:  # not replaced by a resume
                     del self._active[job_id]
 
-    def _claim(self, job_id: str, cancelled: bool) -> dict[str, Any] | None:
-        """Mark the job running (if still queued and not cancelled) and return its payload."""
-        with self.database.transaction() as session:
-            if cancelled:
-                job_rows.finish_jobs(session, job_ids=[job_id], state="cancelled", error=None)
-                return None
-            claimed = session.execute(
-                update(JobRow)
-                .where(
-                    JobRow.id == job_id,
-                    JobRow.state == "queued",
-                    JobRow.cancel_requested.is_(False),
-                )
-                .values(state="running", phase="solving", progress=0.1, started_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) != 1:
-                job_rows.finish_jobs(session, job_ids=[job_id], state="cancelled", error=None)
-                return None
-            job = session.get(JobRow, job_id)
-            assert job is not None
-            return {
-                "document": job_rows.job_document(session, job=job),
-                "backend": job.backend,
-                "time_limit_s": job.time_limit_s,
-            }
-
     async def _run(self, active: _Active, slot: SolverProcess) -> None:
-        payload = await asyncio.to_thread(self._claim, active.job_id, active.cancelled)
+        payload = await asyncio.to_thread(claim_job, self.database, active.job_id, active.cancelled)
         if payload is None:
             return
         started = time.perf_counter()
@@ -405,27 +332,7 @@ class JobRunner:
         job_id = active.job_id
         if isinstance(message, tuple) and message and message[0] == "ok":
             _, summary, document = message
-            with self.database.transaction() as session:
-                job = session.get(JobRow, job_id)
-                if job is None or job.state != "running":
-                    return job.state if job is not None else "failed"
-                result = repository.add_result(session, job=job, document=document, **summary)
-                job.state, job.phase, job.progress = "succeeded", "succeeded", 1.0
-                job.result_id, job.finished_at = result.id, utcnow()
-                repository.add_audit(
-                    session,
-                    principal=None,
-                    key_id=job.created_by,
-                    request_id=f"job:{job_id}",
-                    action="result.created",
-                    systems=repository.scenario_system_ids(session, scenario_pk=job.scenario_pk),
-                    scenario_pk=job.scenario_pk,
-                    version=job.version,
-                    result_id=result.id,
-                    job_id=job_id,
-                    detail={"status": summary.get("status")},
-                )
-            return "succeeded"
+            return store_success(self.database, job_id, summary, document)
         if active.cancelled:
             self._finish(job_id, "cancelled", None)
             return "cancelled"

@@ -9,26 +9,15 @@ scenario version of the key's systems or as a scenario document.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from allocator.backends.registry import available_backends
 from allocator.batch import BatchSpec, Run, RunRecord, build_tables, expand_runs
-from allocator.batch.spec import spec_items
-from allocator.errors import (
-    Issue,
-    LimitExceeded,
-    PermissionDenied,
-    ScenarioInvalid,
-    SolverUnavailable,
-)
 from allocator.io.cells import csv_bytes
-from allocator.validate import blocking, validate_scenario
+from api.batch_requests import BatchBase, batch_spec, inline_base, stored_base
 from api.deps import (
     DatabaseDep,
     Planner,
@@ -38,11 +27,9 @@ from api.deps import (
     SessionDep,
     SettingsDep,
 )
-from api.errors import InvalidRequest, StateConflict, problem_responses
+from api.errors import StateConflict, problem_responses
 from api.quotas import check_batch_quota
-from api.routers.solves import document_time_limit, effective_time_limit
 from api.schemas import (
-    BackendName,
     BatchCreate,
     BatchPublic,
     BatchRunPublic,
@@ -51,113 +38,16 @@ from api.schemas import (
     ScenarioRef,
 )
 from api.security import Principal
-from api.settings import Settings
 from api.storage import batch_rows, repository
 from api.storage.tables import BatchRow, utcnow
 from api.views import batch_public, batch_run_public
-from models import Scenario
 
 router = APIRouter(
     prefix="/batches", tags=["batches"], responses=problem_responses(401, 403, 404, 422)
 )
 
+
 TableName = Literal["runs", "providers", "places"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Base:
-    """The batch's base scenario, resolved and checked against the key."""
-
-    scenario_pk: str | None
-    version: int | None
-    document: str | None  # inline bases only: stored versions are read from their row
-    content_hash: str
-    systems: list[str]
-    own_time_limit_s: float | None
-
-
-def _stored_base(session: Session, principal: Principal, ref: ScenarioRef) -> _Base:
-    scenario = repository.get_scenario(session, principal=principal, scenario_pk=ref.scenario_id)
-    row = repository.get_version(
-        session,
-        principal=principal,
-        scenario_pk=scenario.id,
-        version=ref.version or scenario.latest_version,
-    )
-    return _Base(
-        scenario_pk=row.scenario_pk,
-        version=row.version,
-        document=None,
-        content_hash=row.content_hash,
-        systems=repository.scenario_system_ids(session, scenario_pk=row.scenario_pk),
-        own_time_limit_s=document_time_limit(row.document),
-    )
-
-
-def _inline_base(scenario: Scenario, principal: Principal, settings: Settings) -> _Base:
-    """Checked as a submitted scenario is: valid, not too large, the key's systems only."""
-    problems = blocking(validate_scenario(scenario))
-    if problems:
-        located = [Issue(("body", "base", *i.loc), i.message, code=i.code) for i in problems]
-        raise ScenarioInvalid(f"the base scenario has {len(problems)} problem(s)", located)
-    cells = repository.scenario_cells(scenario)
-    if cells > settings.max_scenario_cells:
-        raise LimitExceeded(
-            f"the base scenario has {cells:,} cells; the limit is {settings.max_scenario_cells:,}"
-        )
-    outside = sorted(set(repository.systems_of(scenario)) - principal.systems)
-    if outside:
-        raise PermissionDenied(
-            f"the base scenario covers system(s) {', '.join(outside)} that this key is not bound to"
-        )
-    return _Base(
-        scenario_pk=None,
-        version=None,
-        document=scenario.canonical_json(),
-        content_hash=scenario.content_hash(),
-        systems=repository.systems_of(scenario),
-        own_time_limit_s=scenario.objective.time_limit_s,
-    )
-
-
-def _spec(body: BatchCreate, base: _Base, settings: Settings) -> BatchSpec:
-    """The batch spec to run (its base left out): options checked, the time limit set."""
-    options = body.options
-    if options.backend is not None:
-        if options.backend not in get_args(BackendName):
-            raise InvalidRequest(
-                f"unknown solver backend {options.backend!r}",
-                [Issue(("options", "backend"), f"one of {', '.join(get_args(BackendName))}")],
-            )
-        if options.backend not in available_backends():
-            raise SolverUnavailable(
-                f"solver backend {options.backend!r} is not installed here; available: "
-                f"{', '.join(available_backends()) or 'none'}"
-            )
-    limit = effective_time_limit(
-        options.time_limit_s, base.own_time_limit_s, settings.max_solve_time_s
-    )
-    fields = body.model_dump(exclude={"base", "options"}, exclude_unset=True)
-    try:
-        spec = BatchSpec.model_validate(
-            {
-                **fields,
-                "base": "",
-                "options": options.model_copy(update={"time_limit_s": limit}),
-            }
-        )
-    except ValidationError as error:
-        issues = [Issue(("body", *e["loc"]), e["msg"], code=e["type"]) for e in error.errors()]
-        raise InvalidRequest(f"the batch spec has {len(issues)} problem(s)", issues) from None
-    count = spec_items(spec)
-    if count == 0:
-        raise InvalidRequest("the batch has no runs", [Issue(("body", "runs"), "list a run")])
-    if count > settings.max_batch_runs:
-        raise InvalidRequest(
-            f"the batch has {count:,} runs; this server runs at most {settings.max_batch_runs:,}"
-            " in one batch: split it"
-        )
-    return spec
 
 
 @router.post(
@@ -183,14 +73,14 @@ async def create_batch(
     at ``Location``. At most ``max_batch_runs`` runs; ``options.time_limit_s`` (per solver
     stage) defaults to the scenario's own, both capped at ``max_solve_time_s``."""
 
-    def prepare() -> tuple[_Base, BatchSpec, list[Run]]:
+    def prepare() -> tuple[BatchBase, BatchSpec, list[Run]]:
         """Resolve, check and expand, before the write transaction (SQLite's lock) starts."""
         if isinstance(body.base, ScenarioRef):
             with database.transaction(write=False) as reading:
-                base = _stored_base(reading, principal, body.base)
+                base = stored_base(reading, principal, body.base)
         else:
-            base = _inline_base(body.base, principal, settings)
-        spec = _spec(body, base, settings)
+            base = inline_base(body.base, principal, settings)
+        spec = batch_spec(body, base, settings)
         return base, spec, expand_runs(spec, base.content_hash)
 
     base, spec, runs = await run_in_threadpool(prepare)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from allocator.batch import BatchSpec, run_batch
 from api.app import create_app
-from api.jobs import RESTART_REASON, SHUTDOWN_REASON
+from api.job_ledger import RESTART_REASON, SHUTDOWN_REASON
 from api.security import Role
 from api.settings import Settings
 from api.storage.tables import BatchRow, RunnerRow

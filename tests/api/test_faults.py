@@ -15,7 +15,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import RESTART_REASON, SHUTDOWN_REASON
+from api.job_ledger import RESTART_REASON, SHUTDOWN_REASON
 from api.security import Role
 from api.settings import Settings
 from api.storage.tables import JobRow, RunnerRow

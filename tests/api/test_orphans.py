@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.jobs import RESTART_REASON
+from api.job_ledger import RESTART_REASON
 from api.orphans import is_dead_local
 from api.security import Role
 from api.settings import Settings

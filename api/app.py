@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import openapi_limits
+from api.denials import record_denied
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.metrics import Metrics, MetricsMiddleware
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = JobRunner(database=database, settings=settings, metrics=metrics)
         await runner.start()
         app.state.database = database
+        app.state.record_denied = record_denied
         app.state.runner = runner
         log.info(
             "allocator API ready (%s, runner %s)",

@@ -203,38 +203,13 @@ def issues_to_problem(issues: Sequence[Issue]) -> list[ProblemIssue]:
     ]
 
 
-def _record_denied(request: Request, status: int, detail: str) -> None:
-    """An audit row for a refused request (401/403), with the key id when there is one."""
-    from api.security import claimed_key_id
-    from api.storage import repository
-
-    principal = getattr(request.state, "principal", None)
-    header = request.headers.get("authorization", "") or request.headers.get("x-api-key", "")
-    key_id = principal.key_id if principal is not None else claimed_key_id(header)
-    with request.app.state.database.transaction() as session:
-        repository.add_audit(
-            session,
-            principal=principal,
-            key_id=key_id,
-            request_id=request_id_of(request),
-            action="request.denied",
-            systems=sorted(principal.systems) if principal is not None else (),
-            detail={
-                "status": status,
-                "method": request.method,
-                "path": request.url.path[:300],
-                "reason": detail[:300],
-                "key_known": principal is not None,
-            },
-        )
-
-
 async def _allocator_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AllocatorError)
     status = status_of(exc)
-    if status in (401, 403) and hasattr(request.app.state, "database"):
+    record_denied = getattr(request.app.state, "record_denied", None)
+    if status in (401, 403) and record_denied is not None:
         try:
-            await run_in_threadpool(_record_denied, request, status, exc.detail)
+            await run_in_threadpool(record_denied, request, status, exc.detail)
         except Exception:  # the refusal stands even when it cannot be recorded
             log.warning("could not record a refused request", exc_info=True)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

@@ -54,20 +54,7 @@ def test_the_top_of_the_allocator_holds_only_its_face() -> None:
     assert loose <= TOP_LEVEL, sorted(loose - TOP_LEVEL)
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        "allocator",
-        pytest.param(
-            "api",
-            marks=pytest.mark.xfail(
-                strict=True, reason="api/jobs.py is split with the service work"
-            ),
-        ),
-        "cli",
-        "models",
-    ],
-)
+@pytest.mark.parametrize("package", ["allocator", "api", "cli", "models"])
 def test_no_module_is_over_the_size_limit(package: str) -> None:
     long = {
         name: n

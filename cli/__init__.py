@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("report",),
     "convert": ("convert",),
     "verify": ("verify",),
+    "trace": ("trace",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

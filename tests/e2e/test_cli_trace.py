@@ -20,11 +20,9 @@ def test_cli_trace(tmp_path: Path) -> None:
     provider = result.providers[0]
     runner = CliRunner()
     out = tmp_path / "trace.json"
-    ok = runner.invoke(
-        app,
-        ["trace", str(path), f"provider {provider.provider_id}", "--scenario", str(TINY)]
-        + ["--out", str(out)],
-    )
+    figure = f"provider {provider.provider_id}"
+    args = ["trace", str(path), figure, "--scenario", str(TINY), "--out", str(out)]
+    ok = runner.invoke(app, args)
     assert ok.exit_code == 0, ok.output
     assert "fixed by stage" in ok.output
     assert f'"published_pence": {provider.budget_pence}' in out.read_text()

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "convert": ("convert",),
     "verify": ("verify",),
     "trace": ("trace",),
+    "bridge": ("bridge",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "report": ("report",),
     "convert": ("convert",),
     "verify": ("verify",),
+    "trace": ("trace",),
+    "bridge": ("bridge",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

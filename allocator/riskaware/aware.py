@@ -38,7 +38,14 @@ DEFAULT_DRAWS = 500
 DEFAULT_SEED = 7
 DEFAULT_CHECK_DRAWS = 20_000
 SETTLED_PENCE = 100_000  # refinements stop once no budget moves by more than £1,000
-MINIMISED = (Stage.SOFT, Stage.FAIRNESS_MAX, Stage.FAIRNESS_SUM, Stage.STABILITY, Stage.WEIGHTED)
+MINIMISED = (
+    Stage.SOFT,
+    Stage.FAIRNESS_MAX,
+    Stage.FAIRNESS_SUM,
+    Stage.STABILITY,
+    Stage.WEIGHTED,
+    Stage.TIE_BREAK,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,13 +81,18 @@ class SequenceOutcome:
         return self.chain or self.stages
 
 
-def held_bound(objective: float, tolerance: float) -> float:
-    """The bound that holds a stage's optimum for the later stages.
+HOLD_FLOOR = 1e-3
+"""The smallest optimum a hold's slack is relative to: a slack never falls below
+``tolerance × 1e-3`` (0.001p for a money stage counted in £m, 1e-10 of a share)."""
 
-    The slack is relative to the stage's own optimum (never below ``tolerance`` itself,
-    so an optimum of 0 is held to within a solver's feasibility tolerance).
+
+def held_bound(objective: float, tolerance: float) -> float:
+    """The bound that holds a stage's optimum for the later stages: relative to the optimum.
+
+    A floor fixed in solver units (1, say) would give later stages up to 10p per hold to
+    spend when money is counted in £m; the slack follows the optimum down to `HOLD_FLOOR`.
     """
-    return objective + tolerance * max(1.0, abs(objective))
+    return objective + tolerance * max(HOLD_FLOOR, abs(objective))
 
 
 # Stages that only break ties between optima of the earlier ones: a MIP solves them (and
@@ -278,15 +283,19 @@ def chain_mismatches(
     for found, lp in zip(search, chain, strict=False):
         a, b = found.solution.objective, lp.solution.objective
         if a is None or b is None or not _solved(lp.solution):
-            continue
-        allowed = held_bound(a, tolerance) + tolerance * max(1.0, abs(a))
-        if b > allowed:
+            break
+        slack = held_bound(a, tolerance) - a
+        if b > a + 2 * slack:
             factor = STAGE_DESCRIPTIONS[found.stage][2]
             notes.append(
                 f"Numerical mismatch in the {found.stage} stage: the linear re-solve with the "
                 f"integer decisions fixed reached {b * factor:.9g}, the mixed-integer solve "
-                f"{a * factor:.9g} (relative difference {abs(b - a) / max(1.0, abs(a)):.2e})."
+                f"{a * factor:.9g} (relative difference {abs(b - a) / max(HOLD_FLOOR, abs(a)):.2e})."
             )
+        if b < a - slack:
+            # The chain beat the search (within its MIP gap): later stages may then trade
+            # against this one, so their optima are no longer bounded by the search's.
+            break
     return notes
 
 

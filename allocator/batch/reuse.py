@@ -205,7 +205,7 @@ class WarmSolver:
                 or solution.objective is None
             ):
                 break
-            held_rows.append((c, held_bound(solution.objective, tolerance)))
+            held_rows.append((c, held_bound(solution.objective, tolerance, stage)))
         assert solution is not None
         return SequenceOutcome(outcomes, solution, self.backend)
 

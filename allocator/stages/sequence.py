@@ -81,18 +81,21 @@ class SequenceOutcome:
         return self.chain or self.stages
 
 
-HOLD_FLOOR = 1e-3
-"""The smallest optimum a hold's slack is relative to: a slack never falls below
-``tolerance × 1e-3`` (0.001p for a money stage counted in £m, 1e-10 of a share)."""
+MONEY_HOLD_FLOOR = 1e-3
+"""The smallest optimum a money stage's hold is relative to: with money in £m the slack
+never falls below ``tolerance × £1,000`` (0.01p at 1e-7). Other stages (a share, value
+units) keep a floor of 1, which is also a solver's absolute feasibility tolerance: a
+tighter hold than that would be met by each backend to its own tolerance, not ours."""
 
 
-def held_bound(objective: float, tolerance: float) -> float:
+def held_bound(objective: float, tolerance: float, stage: Stage | None = None) -> float:
     """The bound that holds a stage's optimum for the later stages: relative to the optimum.
 
-    A floor fixed in solver units (1, say) would give later stages up to 10p per hold to
-    spend when money is counted in £m; the slack follows the optimum down to `HOLD_FLOOR`.
+    A floor of 1 on a money stage would let later stages spend 10p per hold when money
+    is counted in £m; its slack follows the optimum down to `MONEY_HOLD_FLOOR`.
     """
-    return objective + tolerance * max(HOLD_FLOOR, abs(objective))
+    money = stage is not None and STAGE_DESCRIPTIONS[stage][1] == "£"
+    return objective + tolerance * max(MONEY_HOLD_FLOOR if money else 1.0, abs(objective))
 
 
 # Stages that only break ties between optima of the earlier ones: a MIP solves them (and
@@ -265,7 +268,9 @@ def run_stages(
             nz = np.flatnonzero(c)
             row = sp.csr_array((c[nz], (np.zeros(nz.size, dtype=np.int64), nz)), shape=(1, c.size))
             session.add_rows(
-                row, np.array([-np.inf]), np.array([held_bound(solution.objective, tolerance)])
+                row,
+                np.array([-np.inf]),
+                np.array([held_bound(solution.objective, tolerance, stage)]),
             )
     return outcomes
 
@@ -284,13 +289,13 @@ def chain_mismatches(
         a, b = found.solution.objective, lp.solution.objective
         if a is None or b is None or not _solved(lp.solution):
             break
-        slack = held_bound(a, tolerance) - a
+        slack = held_bound(a, tolerance, found.stage) - a
         if b > a + 2 * slack:
             factor = STAGE_DESCRIPTIONS[found.stage][2]
             notes.append(
                 f"Numerical mismatch in the {found.stage} stage: the linear re-solve with the "
                 f"integer decisions fixed reached {b * factor:.9g}, the mixed-integer solve "
-                f"{a * factor:.9g} (relative difference {abs(b - a) / max(HOLD_FLOOR, abs(a)):.2e})."
+                f"{a * factor:.9g} (relative difference {abs(b - a) / max(MONEY_HOLD_FLOOR, abs(a)):.2e})."
             )
         if b < a - slack:
             # The chain beat the search (within its MIP gap): later stages may then trade

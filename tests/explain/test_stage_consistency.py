@@ -50,7 +50,7 @@ def test_explanation_stage_optima_equal_the_searched_ones_at_region_size(
         reached = float(searched.objective @ lp.x)
         # Fixing the integers restricts the problem and the searched point is feasible for
         # it, so the LP optimum lies between the searched optimum and its hold.
-        held = found + tolerance * max(1e-3, abs(found))
+        held = found + tolerance * max(1.0, abs(found))
         assert reached <= held + RELATIVE * max(1.0, abs(found)), (
             searched.stage,
             reached,
@@ -110,8 +110,10 @@ def test_a_mip_searches_until_the_first_tie_break_stage() -> None:
 
 def test_each_optimum_is_held_relative_to_itself() -> None:
     from allocator.stages.sequence import held_bound
+    from allocator.types import Stage
 
-    assert held_bound(0.0, 1e-7) == pytest.approx(1e-10)
-    assert held_bound(0.02, 1e-7) == pytest.approx(0.02 * (1 + 1e-7))
-    assert held_bound(1698.0795, 1e-7) == pytest.approx(1698.0795 * (1 + 1e-7))
-    assert held_bound(-13968627.6, 1e-7) == pytest.approx(-13968627.6 + 1.39686276)
+    assert held_bound(0.0, 1e-7, Stage.FAIRNESS_SUM) == pytest.approx(1e-10)  # 0.01p in £m
+    assert held_bound(0.5, 1e-7, Stage.STABILITY) == pytest.approx(0.5 * (1 + 1e-7))
+    assert held_bound(1698.0795, 1e-7, Stage.FAIRNESS_SUM) == pytest.approx(1698.0795 * (1 + 1e-7))
+    assert held_bound(0.02, 1e-7, Stage.FAIRNESS_MAX) == pytest.approx(0.02 + 1e-7)  # a share
+    assert held_bound(-13968627.6, 1e-7, Stage.VALUE) == pytest.approx(-13968627.6 + 1.39686276)

@@ -108,7 +108,7 @@ def measure(size_name: str, repeat: int) -> dict[str, Any]:
             row["explained_vs_published"] = abs(explained - published) / scale
             ok &= row["explained_vs_published"] <= RELATIVE
         if searched is not None and searched.solution.objective is not None and published:
-            bound = held_bound(searched.solution.objective, tolerance)
+            bound = held_bound(searched.solution.objective, tolerance, searched.stage)
             row["published_within_hold"] = published <= bound + RELATIVE * max(1.0, abs(bound))
             ok &= row["published_within_hold"]
         stages.append(row)

@@ -216,7 +216,7 @@ class WarmSolver:
                 or solution.objective is None
             ):
                 break
-            held_rows.append((c, held_bound(solution.objective, tolerance)))
+            held_rows.append((c, held_bound(solution.objective, tolerance, stage)))
         assert solution is not None
         if f.program.is_mip:
             return complete_with_chain(f, outcomes, self.backend, self.options, tolerance)

@@ -136,7 +136,7 @@ def trace_figure(result: AllocationResult, scenario: Scenario, figure: str) -> T
     for stage in outcome.stages:
         if stage.solution.objective is None:
             break
-        held.append((stage.objective, held_bound(stage.solution.objective, tolerance)))
+        held.append((stage.objective, held_bound(stage.solution.objective, tolerance, stage.stage)))
         low, high = _range(f, expr, held, fixed)
         ranges.append(StageRange(stage=stage.stage, low_pence=low, high_pence=high))
         if (

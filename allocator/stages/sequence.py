@@ -29,7 +29,7 @@ from allocator.backends.interface import (
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.formulation.program import LinearProgram, Sense
-from allocator.stages.tie_break import held_bound, tie_break_objective
+from allocator.stages.tie_break import MONEY_HOLD_FLOOR, held_bound, tie_break_objective
 from allocator.types import FloatArray, Stage
 from models import ObjectiveKind, ObjectiveStage
 
@@ -286,7 +286,9 @@ def run_stages(
             nz = np.flatnonzero(c)
             row = sp.csr_array((c[nz], (np.zeros(nz.size, dtype=np.int64), nz)), shape=(1, c.size))
             session.add_rows(
-                row, np.array([-np.inf]), np.array([held_bound(solution.objective, tolerance)])
+                row,
+                np.array([-np.inf]),
+                np.array([held_bound(solution.objective, tolerance, stage)]),
             )
     return outcomes
 
@@ -304,15 +306,19 @@ def chain_mismatches(
     for found, lp in zip(search, chain, strict=False):
         a, b = found.solution.objective, lp.solution.objective
         if a is None or b is None or not _solved(lp.solution):
-            continue
-        allowed = held_bound(a, tolerance) + tolerance * max(1.0, abs(a))
-        if b > allowed:
+            break
+        slack = held_bound(a, tolerance, found.stage) - a
+        if b > a + 2 * slack:
             factor = STAGE_DESCRIPTIONS[found.stage][2]
             notes.append(
                 f"Numerical mismatch in the {found.stage} stage: the linear re-solve with the "
                 f"integer decisions fixed reached {b * factor:.9g}, the mixed-integer solve "
-                f"{a * factor:.9g} (relative difference {abs(b - a) / max(1.0, abs(a)):.2e})."
+                f"{a * factor:.9g} (relative difference {abs(b - a) / max(MONEY_HOLD_FLOOR, abs(a)):.2e})."
             )
+        if b < a - slack:
+            # The chain beat the search (within its MIP gap): later stages may then trade
+            # against this one, so their optima are no longer bounded by the search's.
+            break
     return notes
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from allocator.formulation.formulate import Formulation
 from allocator.formulation.program import LinearProgram
-from allocator.types import FloatArray
+from allocator.types import FloatArray, Stage
 
 CHANGE_BLOCKS = ("stability.up", "stability.down")  # a cell's change from baseline
 FLOW_BLOCK = "funding"  # funder -> (provider, segment) flows
@@ -80,21 +80,25 @@ def tie_break_objective(formulation: Formulation) -> FloatArray:
     return c
 
 
-# The smallest magnitude a hold is relative to. Money is in £ millions, so a floor of 1
-# would let a stage whose optimum is 0 (no shortfall) give up tolerance × £1m (10p at
-# 1e-7) to later stages; 1e-3 (£1,000) keeps that to a thousandth of a penny.
-HOLD_FLOOR = 1e-3
+MONEY_HOLD_FLOOR = 1e-3
+"""The smallest optimum a money stage's hold is relative to: with money in £m the slack
+never falls below ``tolerance × £1,000`` (0.01p at 1e-7). Other stages (a share, value
+units) keep a floor of 1, which is also a solver's absolute feasibility tolerance: a
+tighter hold than that would be met by each backend to its own tolerance, not ours."""
+MONEY_STAGES = frozenset({Stage.FAIRNESS_SUM, Stage.STABILITY, Stage.TIE_BREAK})
 
 
-def held_bound(optimum: float, tolerance: float) -> float:
+def held_bound(optimum: float, tolerance: float, stage: Stage | None = None) -> float:
     """The bound that holds a stage optimum for later stages, on a grid that ignores noise.
 
-    The slack is between one and four times ``tolerance`` × max(`HOLD_FLOOR`, |optimum|) and the
-    bound is a multiple of a power of two, so optima a little apart (one solver against
-    another, warm against cold) almost always hold the same bound. Less slack than the
-    tolerance leaves the last stages too thin a face to solve reliably.
+    The slack is between one and four times ``tolerance`` × max(floor, |optimum|), the
+    floor `MONEY_HOLD_FLOOR` for money stages and 1 for the others, and the bound is a
+    multiple of a power of two, so optima a little apart (one solver against another,
+    warm against cold) almost always hold the same bound. Less slack than the tolerance
+    leaves the last stages too thin a face to solve reliably.
     """
-    slack = tolerance * max(HOLD_FLOOR, abs(optimum))
+    floor = MONEY_HOLD_FLOOR if stage in MONEY_STAGES else 1.0
+    slack = tolerance * max(floor, abs(optimum))
     if slack <= 0.0 or not math.isfinite(optimum):
         return optimum + slack
     grid = 2.0 ** math.ceil(math.log2(slack))

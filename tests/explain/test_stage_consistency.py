@@ -109,12 +109,18 @@ def test_a_mip_searches_until_the_first_tie_break_stage() -> None:
 
 
 def test_each_optimum_is_held_relative_to_itself() -> None:
-    from allocator.stages.tie_break import HOLD_FLOOR, held_bound
+    from allocator.stages.tie_break import MONEY_HOLD_FLOOR, held_bound
+    from allocator.types import Stage
 
-    for optimum in (0.0, 0.02, 1698.0795, -13968627.6):
-        slack = 1e-7 * max(HOLD_FLOOR, abs(optimum))
-        bound = held_bound(optimum, 1e-7)
-        # at least the tolerance, relative to the optimum itself, and at most four times it
-        assert optimum + slack <= bound <= optimum + 4 * slack
-    # a zero shortfall is held to a thousandth of a penny (money in £ millions), not 10p
-    assert held_bound(0.0, 1e-7) * 1e8 <= 4 * 1e-3 * 1e-7 * 1e8
+    cases = [
+        (0.0, Stage.FAIRNESS_SUM, MONEY_HOLD_FLOOR),  # no shortfall: 0.01p of slack in £m
+        (0.5, Stage.STABILITY, 0.5),
+        (1698.0795, Stage.FAIRNESS_SUM, 1698.0795),
+        (0.02, Stage.FAIRNESS_MAX, 1.0),  # a share keeps a floor of 1
+        (-13968627.6, Stage.VALUE, 13968627.6),
+    ]
+    for optimum, stage, scale in cases:
+        slack = 1e-7 * scale
+        bound = held_bound(optimum, 1e-7, stage)
+        # at least the tolerance relative to the optimum itself, and at most four times it
+        assert optimum + slack <= bound <= optimum + 4 * slack, (optimum, stage, bound)

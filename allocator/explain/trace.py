@@ -133,7 +133,7 @@ def trace_figure(result: AllocationResult, scenario: Scenario, figure: str) -> T
     held: list[tuple[FloatArray, float]] = []
     ranges: list[StageRange] = []
     fixed_by: str | None = None
-    for stage in outcome.stages:
+    for stage in outcome.lp_stages:
         if stage.solution.objective is None:
             break
         held.append((stage.objective, held_bound(stage.solution.objective, tolerance, stage.stage)))

@@ -117,4 +117,6 @@ def test_warm_batch_runs_publish_the_same_pennies_as_cold_runs() -> None:
             compared += 1
             assert published_pennies(warmed) == published_pennies(cold), run.run_id
     assert compared >= 5
-    assert warm.stats.take()["in_place_updates"] > 0  # the sweep did reuse solver state
+    # A MIP sweep publishes from the same fixed-integer LP chain as a cold solve: its
+    # warm sessions serve only the LP stages of LP scenarios (counted in test_reuse.py).
+    assert warm.stats.take()["runs"] == len(runs)

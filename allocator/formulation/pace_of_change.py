@@ -73,7 +73,7 @@ def build_pace_of_change(
                 unit_ids = a.system_ids
                 unit_base = np.bincount(
                     a.place_system, weights=place_baseline, minlength=len(unit_ids)
-                )
+                ).astype(np.float64)
                 unit_names = [ctx.system_name(u) for u in unit_ids]
             else:
                 unit_ids, unit_base = a.place_ids, place_baseline

@@ -60,6 +60,14 @@ def _blended(d: Document) -> None:
     }
 
 
+def _small_contract(d: Document) -> None:
+    # "£5m or less" is a block: G2, exactly at £5m, is paid its baseline, not the activity ceiling.
+    # The others' cap is raised to +20% so that the pot can still be spent.
+    d["small_contract_threshold_pence"] = 500_000_000
+    d["pace_of_change"][0]["cap_growth_share"] = 0.2
+    _activity(d)
+
+
 def _pace_floor(d: Document) -> None:
     d["pace_of_change"].append(
         {
@@ -126,6 +134,7 @@ EDITS: dict[str, Callable[[Document], None]] = {
     "block": _block,
     "activity": _activity,
     "blended": _blended,
+    "small_contract": _small_contract,
     "pace_floor": _pace_floor,
     "minimum_spend": _minimum_spend,
     "band": _band,

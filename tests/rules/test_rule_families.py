@@ -60,6 +60,11 @@ def test_activity_contract_is_capped_at_price_times_maximum_volume() -> None:
     assert budget(result, "G2") == 520_000_000
 
 
+def test_small_contract_exactly_at_the_threshold_is_a_block() -> None:
+    _, result = solved("small_contract")
+    assert budget(result, "G2") == 500_000_000
+
+
 def test_blended_contract_pays_at_least_its_fixed_part() -> None:
     _, result = solved("blended")
     assert budget(result, "G1") == 430_000_000

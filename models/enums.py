@@ -76,17 +76,29 @@ class ObjectiveStage(enum.StrEnum):
 
 @enum.unique
 class ReferenceRate(enum.StrEnum):
-    """Presets for what a unit of value (a QALY) is worth in pounds."""
+    """Presets for what a unit of value (a QALY) is worth in pounds (sources: docs/nhs-rules.md).
 
-    NHS_MARGINAL = "nhs_marginal"  # ~£12,000 per QALY: what NHS spending buys at the margin
-    NICE_THRESHOLD = "nice_threshold"  # £25,000 per QALY: mid of NICE's £20k-£30k range
-    NICE_MEDICINES_2026 = "nice_medicines_2026"  # £30,000: mid of £25k-£35k from April 2026
+    ``nhs_marginal`` is the central estimate of Claxton et al. (2015) of what NHS spending
+    buys at the margin, £12,936 per QALY. The NICE presets are the middle of NICE's
+    published ranges, whose ends `REFERENCE_RATE_RANGE_GBP` carries: £20,000 to £30,000
+    per QALY, and £25,000 to £35,000 for medicines appraised from April 2026.
+    """
+
+    NHS_MARGINAL = "nhs_marginal"
+    NICE_THRESHOLD = "nice_threshold"
+    NICE_MEDICINES_2026 = "nice_medicines_2026"
 
 
 REFERENCE_RATE_GBP: dict[ReferenceRate, float] = {
-    ReferenceRate.NHS_MARGINAL: 12_000.0,
+    ReferenceRate.NHS_MARGINAL: 12_936.0,
     ReferenceRate.NICE_THRESHOLD: 25_000.0,
     ReferenceRate.NICE_MEDICINES_2026: 30_000.0,
+}
+
+REFERENCE_RATE_RANGE_GBP: dict[ReferenceRate, tuple[float, float]] = {
+    ReferenceRate.NHS_MARGINAL: (12_936.0, 12_936.0),
+    ReferenceRate.NICE_THRESHOLD: (20_000.0, 30_000.0),
+    ReferenceRate.NICE_MEDICINES_2026: (25_000.0, 35_000.0),
 }
 
 

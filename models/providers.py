@@ -84,3 +84,12 @@ class Scheme(DomainModel):
     value_per_unit: NonNegativeFloat = Field(description="Value units (e.g. QALYs) per unit.")
     max_units: int = Field(default=1, ge=1, le=100_000)
     min_units: int = Field(default=0, ge=0, le=100_000, description="1 or more makes it required.")
+
+
+def is_small_contract(baseline_pence: int, threshold_pence: int) -> bool:
+    """Whether an activity or blended contract is paid as a block for being small.
+
+    The payment scheme words the low-volume rule as "£X or less", so a contract exactly
+    at the threshold is a block.
+    """
+    return baseline_pence <= threshold_pence

@@ -24,8 +24,10 @@ class PaceOfChange(SoftRule):
     ``floor_and_cap``: every unit grows at least ``floor_growth_share``; units more
     than ``cap_over_target_share`` over target (all units when blank, and always for
     providers, which have no target) grow at most ``cap_growth_share``.
-    ``convergence``: every over-target unit loses at least ``convergence_share`` of
-    its excess over target; the rest grow at least ``floor_growth_share``.
+    ``convergence`` (places and systems, as NHS England's rounds apply it): every
+    over-target unit gets exactly its baseline × (1 + ``floor_growth_share``) less
+    ``convergence_share`` × (baseline − target), rounded down to the penny; the rest
+    grow at least ``floor_growth_share``. A system's baseline is the sum of its places'.
     With ``below_target_band_share``, units further below target than the band are
     lifted to within the band.
     """
@@ -43,8 +45,8 @@ class PaceOfChange(SoftRule):
 
     @model_validator(mode="after")
     def _consistent(self) -> PaceOfChange:
-        if self.level not in (UnitLevel.PROVIDER, UnitLevel.PLACE):
-            raise ValueError("pace of change applies to providers or places")
+        if self.level is UnitLevel.NEIGHBOURHOOD:
+            raise ValueError("pace of change applies to providers, places or systems")
         if self.form is PaceForm.CONVERGENCE and self.convergence_share is None:
             raise ValueError("the convergence form needs convergence_share")
         if (

@@ -53,7 +53,7 @@ class Scenario(DomainModel):
     objective: Objective = Field(default_factory=Objective)
     small_contract_threshold_pence: Pence = Field(
         default=50_000_000,
-        description="Activity and blended contracts with a baseline below this are paid as block.",
+        description="Activity and blended contracts with a baseline of this or less are paid as block.",
     )
     risk_share_agreements: tuple[RiskShareAgreement, ...] = ()
     outturn: OutturnVolatility = Field(default_factory=OutturnVolatility)

@@ -12,7 +12,9 @@ KINDS = ["acute", "community", "mental_health", "general_practice", "social_care
 
 
 @st.composite
-def feasible_scenarios(draw: st.DrawFn, *, with_mip: bool = True) -> Scenario:
+def feasible_scenarios(
+    draw: st.DrawFn, *, with_mip: bool = True, with_rules: bool = False
+) -> Scenario:
     n_systems = draw(st.integers(1, 2))
     n_segments = draw(st.integers(1, 4))
     systems, places, neighbourhoods, populations, adjustments = [], [], [], [], []
@@ -174,4 +176,76 @@ def feasible_scenarios(draw: st.DrawFn, *, with_mip: bool = True) -> Scenario:
         "fair_shares": fair_shares,
         "value_curves": curves,
     }
+    if with_rules:
+        document = _add_rules(draw, document, growth=growth, floor=floor, cap=cap)
     return Scenario.model_validate(document)
+
+
+def _add_rules(
+    draw: st.DrawFn, document: dict[str, Any], *, growth: float, floor: float, cap: float
+) -> dict[str, Any]:
+    """Minimum spends, place or system convergence and bands that stay feasible.
+
+    W0 serves every place and segment and may grow from its floor up to its cap while the
+    others stay at their floors, so a minimum on what F0 gives W0, or on W0's cells in one
+    segment, within that room is always reachable; convergence is hard only without a hard
+    band (a unit far over target may be held above the band's top).
+    """
+    providers = document["providers"]
+    w0 = providers[0]
+    base_total = sum(p["baseline_pence"] for p in providers)
+    w0_floor = w0["baseline_pence"] * (1 + floor)
+    w0_top = min(
+        w0["baseline_pence"] * (1 + cap) - 1,
+        w0_floor + base_total * (growth - floor),
+        w0.get("capacity_pence", float("inf")),
+    )
+    fenced = sum(f["amount_pence"] for f in document["funders"] if f["funder_id"] == "F1")
+    minimum_spends = []
+    room = max(0.0, w0_top - fenced - 10_000)  # headroom for the rounding margin
+    if draw(st.booleans()):
+        minimum_spends.append(
+            {
+                "rule_id": "F0-to-W0",
+                "funder_ids": ["F0"],
+                "provider_ids": ["W0"],
+                "minimum_pence": int(room * draw(st.floats(0.0, 0.98))),
+            }
+        )
+    if draw(st.booleans()):
+        segment = draw(st.sampled_from([x["segment_id"] for x in document["segments"]]))
+        minimum_spends.append(
+            {
+                "rule_id": "W0-segment",
+                "provider_ids": ["W0"],
+                "segment_ids": [segment],
+                "baseline_pence": int(w0_floor * draw(st.floats(0.0, 0.9))),
+                "min_growth_share": 0.0,
+            }
+        )
+    document["minimum_spends"] = minimum_spends
+    hard_band = any(r["form"] == "band" for r in document["fair_shares"])
+    if draw(st.booleans()):
+        level = draw(st.sampled_from(["place", "system"]))
+        document["pace_of_change"].append(
+            {
+                "rule_id": f"converge-{level}",
+                "level": level,
+                "form": "convergence",
+                "convergence_share": draw(st.floats(0.05, 0.5)),
+                "floor_growth_share": 0.0,
+                "hard": not hard_band and draw(st.booleans()),
+                "penalty_per_gbp": 1.0,
+            }
+        )
+    if draw(st.booleans()):
+        document["fair_shares"].append(
+            {
+                "rule_id": "system-band",
+                "level": "system",
+                "form": "band",
+                "band_share": draw(st.floats(0.3, 0.5)),
+                "hard": False,
+            }
+        )
+    return document

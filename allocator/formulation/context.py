@@ -109,6 +109,10 @@ class BuildContext:
         provider = self.scenario.providers[self.provider_at[provider_id]]
         return provider.name or provider.provider_id
 
+    def system_name(self, system_id: str) -> str:
+        system = next(x for x in self.scenario.systems if x.system_id == system_id)
+        return system.name or system.system_id
+
     def place_name(self, place_id: str) -> str:
         place = self.scenario.places[self.place_at[place_id]]
         return place.name or place.place_id

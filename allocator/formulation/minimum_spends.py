@@ -131,13 +131,55 @@ def build_minimum_spends(ctx: BuildContext, cells: Cells, schemes: Schemes, flow
     passed_pence = np.zeros(len(rules), dtype=np.int64)
     np.add.at(passed_pence, item_rule[keep], item_pence[item[keep]])
     expr = Expr(expr.matrix, to_units(passed_pence.astype(np.float64)))
+    headroom = rounding_headroom(ctx, rules, flow_rule, cell_rule, passed_pence)
     for r, rule in enumerate(rules):  # one named row block per rule
         ctx.rows(
             RowFamily.MINIMUM_SPEND.block(rule.rule_id),
             Labels.of(rule_id=[rule.rule_id]),
             expr.row_range(r, r + 1),
-            to_units(float(rule.required_pence())),
+            to_units(float(rule.required_pence() + headroom[r])),
             INF,
             [f"minimum spend: {rule.name or rule.rule_id}"],
             soft_spec(rule),
         )
+
+
+def rounding_headroom(
+    ctx: BuildContext,
+    rules: Sequence[MinimumSpend],
+    flow_rule: IntArray,
+    cell_rule: IntArray,
+    passed_pence: IntArray,
+) -> IntArray:
+    """Pence each hard minimum is raised by in the solve, so the published pence still meet it.
+
+    Publishing rounds every flow and cell to the floor or ceiling of its solver value (after
+    snapping values within a twentieth of a penny of a whole penny), so each of a rule's k
+    rounded terms loses less than 0.95p and the published spend is more than its solver
+    spend less 0.95k pence (schemes cost whole pence, pass-through is exact). Holding the
+    solve k − 1 pence above the minimum therefore keeps the published spend, a whole number
+    of pence more than the minimum less one, at or above it; a rule counting one term
+    needs none.
+    The raise never takes a minimum above the most the rule can count (its funders' money,
+    or the whole pot), where the sum is exact anyway; soft rules and the infeasibility
+    diagnosis (which reports the scenario's own figures) get none.
+    """
+    n = len(rules)
+    terms = np.bincount(flow_rule, minlength=n) + np.bincount(cell_rule, minlength=n)
+    allocated = {
+        f: ctx.pot.pooled_by_funder_pence[f] - ctx.pot.reserve_by_funder_pence[f]
+        for f in ctx.a.funder_ids
+    }
+    out = np.zeros(n, dtype=np.int64)
+    if ctx.elastic:
+        return out
+    for r, rule in enumerate(rules):
+        if not rule.hard:
+            continue
+        if rule.funder_ids:
+            most = sum(allocated.get(f, 0) for f in set(rule.funder_ids))
+        else:
+            most = ctx.pot.capitated_pence + int(passed_pence[r])
+        required = rule.required_pence()
+        out[r] = max(0, min(int(terms[r]) - 1, most - required))
+    return out

@@ -20,10 +20,27 @@ from models import (
 )
 
 
+def convergence_amount(
+    base: FloatArray, target: FloatArray, floor_growth: float | None, kappa: float
+) -> FloatArray:
+    """What the convergence form gives an over-target unit, in whole pence (rounded down).
+
+    NHS England's allocation rounds hold an over-target unit to its baseline grown by the
+    floor growth less the convergence step, κ × (baseline − target): not more (it gives up
+    the step) and not less (what it gives up funds the under-target units).
+    """
+    growth = 0.0 if floor_growth is None else floor_growth
+    out: FloatArray = np.floor(base * (1.0 + growth) - kappa * (base - target) + 1e-6)
+    return out
+
+
 def build_pace_of_change(
     ctx: BuildContext, cells: Cells, totals: Totals, block_providers: IntArray
 ) -> FloatArray:
-    """Pace-of-change rows for providers and places; returns each place's baseline (pence)."""
+    """Pace-of-change rows for providers, places and systems; returns each place's baseline (pence).
+
+    A system's baseline is the sum of its places' baselines.
+    """
     a = ctx.a
     base_prov = a.provider_baseline_pence.astype(np.float64)
     place_base = np.array(
@@ -31,7 +48,6 @@ def build_pace_of_change(
     )
     derived = np.bincount(a.cell_place, weights=cells.baseline_pence, minlength=len(a.place_ids))
     place_baseline = np.where(np.isnan(place_base), derived, place_base)
-    place_target = ctx.targets.places.target_pence.astype(np.float64)
     not_block = np.ones(len(a.provider_ids), dtype=np.bool_)
     not_block[block_providers] = False
     for rule in ctx.scenario.pace_of_change:
@@ -53,14 +69,19 @@ def build_pace_of_change(
             over = np.ones(idx.size, dtype=np.bool_)
             target = None
         else:
-            idx = np.arange(len(a.place_ids))
-            ids = np.array(a.place_ids, dtype=object)
-            expr, base, names = (
-                totals.unit[UnitLevel.PLACE],
-                place_baseline,
-                [ctx.place_name(p) for p in ids],
-            )
-            target = place_target
+            if rule.level is UnitLevel.SYSTEM:
+                unit_ids = a.system_ids
+                unit_base = np.bincount(
+                    a.place_system, weights=place_baseline, minlength=len(unit_ids)
+                ).astype(np.float64)
+                unit_names = [ctx.system_name(u) for u in unit_ids]
+            else:
+                unit_ids, unit_base = a.place_ids, place_baseline
+                unit_names = [ctx.place_name(u) for u in unit_ids]
+            idx = np.arange(len(unit_ids))
+            ids = np.array(unit_ids, dtype=object)
+            expr, base, names = totals.unit[rule.level], unit_base, unit_names
+            target = ctx.level_targets(rule.level).target_pence.astype(np.float64)
             over = (
                 (base - target) / target > rule.cap_over_target_share
                 if rule.cap_over_target_share is not None
@@ -75,11 +96,10 @@ def build_pace_of_change(
             upper = np.where(over, np.floor(base * (1.0 + rule.cap_growth_share) + 1e-6), INF)
         if rule.form is PaceForm.CONVERGENCE and target is not None:
             assert rule.convergence_share is not None
-            excess = base - target
-            upper = np.where(
-                excess > 0, np.floor(base - rule.convergence_share * excess + 1e-6), INF
-            )
-            lower = np.where(excess > 0, -INF, lower)
+            step = convergence_amount(base, target, rule.floor_growth_share, rule.convergence_share)
+            over_target = base > target
+            upper = np.where(over_target, step, INF)
+            lower = np.where(over_target, step, lower)
         if rule.below_target_band_share is not None and target is not None:
             lift = np.ceil(target * (1.0 - rule.below_target_band_share))
             lower = np.where(base < lift, np.maximum(lower, lift), lower)

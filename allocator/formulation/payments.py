@@ -15,6 +15,7 @@ from allocator.types import IntArray, RowFamily
 from models import (
     PaymentKind,
 )
+from models.providers import is_small_contract
 
 
 def build_payments(ctx: BuildContext, totals: Totals) -> IntArray:
@@ -28,8 +29,8 @@ def build_payments(ctx: BuildContext, totals: Totals) -> IntArray:
     blend_fixed: list[float] = []
     for k, p in enumerate(ctx.scenario.providers):
         pay = p.payment
-        small = (
-            pay.kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and p.baseline_pence < threshold
+        small = pay.kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and is_small_contract(
+            p.baseline_pence, threshold
         )
         if pay.kind is PaymentKind.BLOCK or small:
             amount = getattr(pay, "amount_pence", None)

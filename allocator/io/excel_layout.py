@@ -285,7 +285,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schema_version", "Schema version", Kind.TEXT, "Leave as 1."),
     Setting("reserve.share", "Reserve (share of pooled money, 0–1)", Kind.SHARE, "Contingency reserve as a share of pooled money. Give this or an amount."),
     Setting("reserve.amount_pence", "Reserve (£)", Kind.MONEY, "Contingency reserve as an amount in pounds. Give this or a share."),
-    Setting("small_contract_threshold_pence", "Small-contract threshold (£)", Kind.MONEY, "Activity and blended contracts with a baseline below this are paid as block (default £500,000)."),
+    Setting("small_contract_threshold_pence", "Small-contract threshold (£)", Kind.MONEY, "Activity and blended contracts with a baseline of this or less are paid as block (default £500,000)."),
     Setting("objective.kind", "Objective", Kind.ENUM, "lexicographic (default) or weighted.", _values(ObjectiveKind)),
     Setting("objective.stages", "Objective stages (in order)", Kind.ENUMS, "Comma-separated: fairness, value, stability.", _values(ObjectiveStage)),
     Setting("objective.weights.fairness_per_gbp_shortfall", "Weight: fairness (per £ shortfall)", Kind.FLOAT, "Weighted objective only."),

@@ -19,7 +19,7 @@ from allocator.domain.arrays import items_of_groups
 from allocator.domain.rounding import controlled_round, round_grouped, round_to_total
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.types import FloatArray, IntArray, NumArray
-from models import UnitLevel
+from models import FairShareForm, UnitLevel
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,36 @@ class PencePlan:
 def _positions(ids: list[str], values: NumArray) -> IntArray:
     """The position of each value in ``ids`` (a hash lookup, vectorised)."""
     return pd.Index(ids).get_indexer(pd.Index(values)).astype(np.int64)
+
+
+def _has_system_rules(f: Formulation) -> bool:
+    s = f.scenario
+    return any(r.level is UnitLevel.SYSTEM for r in s.pace_of_change) or any(
+        r.level is UnitLevel.SYSTEM and r.form is FairShareForm.BAND for r in s.fair_shares
+    )
+
+
+def _round_cells(
+    f: Formulation, cell_lp: FloatArray, cell_row: IntArray, row_totals: IntArray
+) -> IntArray:
+    """Cells of each (provider, segment) by place, every place within a penny of the solver.
+
+    With a system-level rule, a system's total must keep to the penny too, so systems are
+    rounded first (each to the floor or ceiling of its solver value, together the pot),
+    then places within their system, and the cells to those exact place totals.
+    """
+    a = f.arrays
+    if _has_system_rules(f):
+        n_places = len(a.place_ids)
+        place_lp = np.bincount(a.cell_place, weights=cell_lp, minlength=n_places)
+        system_lp = np.bincount(a.place_system, weights=place_lp, minlength=len(a.system_ids))
+        system_int = round_to_total(system_lp, int(row_totals.sum()))
+        place_int = round_grouped(place_lp, a.place_system, system_int)
+        try:
+            return controlled_round(cell_lp, cell_row, a.cell_place, row_totals, place_int)
+        except ValueError:
+            pass  # no table fits both totals: places stay within a penny, as without the rule
+    return controlled_round(cell_lp, cell_row, a.cell_place, row_totals)
 
 
 def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
@@ -109,9 +139,7 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
 
     # Provider-segment money (less schemes) by place: place totals stay within the floor and
     # ceiling of their solver values. Then each cell is shared by its place's neighbourhoods.
-    cell_int = controlled_round(
-        cell_lp, np.searchsorted(keys, cell_key), a.cell_place, ps_int - ps_scheme
-    )
+    cell_int = _round_cells(f, cell_lp, np.searchsorted(keys, cell_key), ps_int - ps_scheme)
     share_cell, _, share = a.cell_neighbourhoods
     cell_nb = round_grouped(cell_int[share_cell] * share, share_cell, cell_int)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from allocator.publish.spend import minimum_spend_problems
 from models import FairShareForm, PaceForm, PaymentKind, ProviderKind, Scenario, UnitLevel
+from models.providers import is_small_contract
 from models.results import AllocationResult
 
 
@@ -91,7 +93,9 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
         if 0 < line.budget_pence < p.fixed_costs_pence:
             out.append(f"{p.provider_id}: funded below fixed costs")
         kind = p.payment.kind
-        small = kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and p.baseline_pence < threshold
+        small = kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and is_small_contract(
+            p.baseline_pence, threshold
+        )
         if kind is PaymentKind.BLOCK or small:
             fixed.add(p.provider_id)
     for rule in scenario.pace_of_change:
@@ -125,6 +129,7 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
             hi = math.floor(unit.target_pence * (1 + fair.band_share))
             if not lo <= (unit.allocation_pence or 0) <= hi:
                 out.append(f"{unit.unit_id}: outside fair-share band")
+    out += minimum_spend_problems(scenario, result)
     kinds = {p.provider_id: p.kind for p in scenario.providers}
     for fence in scenario.ring_fences:
         allowed_segments = set(fence.segment_ids)
@@ -146,21 +151,34 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
 
 
 def _place_pace_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
-    """Hard place-level pace of change, re-derived from each place's published baseline."""
+    """Hard place- and system-level pace of change, from each unit's published baseline.
+
+    A system's baseline is the sum of its places' published baselines.
+    """
     out: list[str] = []
+    system_base: dict[str, int] = defaultdict(int)
+    system_of = {p.place_id: p.system_id for p in scenario.places}
+    for place in result.places:
+        system_base[system_of[place.unit_id]] += place.baseline_pence or 0
     for rule in scenario.pace_of_change:
-        if not rule.hard or rule.level is not UnitLevel.PLACE:
+        if not rule.hard or rule.level not in (UnitLevel.PLACE, UnitLevel.SYSTEM):
             continue
-        for place in result.places:
-            base, got = place.baseline_pence, place.allocation_pence or 0
+        level = rule.level.value
+        units = result.places if rule.level is UnitLevel.PLACE else result.systems
+        for unit in units:
+            base = (
+                unit.baseline_pence if rule.level is UnitLevel.PLACE else system_base[unit.unit_id]
+            )
+            got = unit.allocation_pence or 0
             if base is None:
                 continue
-            target = place.target_pence
+            target = unit.target_pence
             excess = base - target
             lower: float | None = None
             upper: float | None = None
-            if rule.floor_growth_share is not None:
-                lower = base * (1 + rule.floor_growth_share)
+            growth = rule.floor_growth_share
+            if growth is not None:
+                lower = base * (1 + growth)
             if rule.form is PaceForm.FLOOR_AND_CAP and rule.cap_growth_share is not None:
                 over = (
                     rule.cap_over_target_share is None
@@ -169,15 +187,16 @@ def _place_pace_problems(scenario: Scenario, result: AllocationResult) -> list[s
                 upper = base * (1 + rule.cap_growth_share) if over else None
             if rule.form is PaceForm.CONVERGENCE and excess > 0:
                 assert rule.convergence_share is not None
-                lower, upper = None, base - rule.convergence_share * excess
+                step = base * (1 + (growth or 0.0)) - rule.convergence_share * excess
+                lower = upper = math.floor(step + 1e-6)
             if rule.below_target_band_share is not None:
                 lift = math.ceil(target * (1 - rule.below_target_band_share))
                 if base < lift:
                     lower = max(lower if lower is not None else lift, lift)
             if lower is not None and got < math.ceil(lower - 1e-6):
-                out.append(f"{place.unit_id}: below place pace-of-change floor ({rule.rule_id})")
+                out.append(f"{unit.unit_id}: below {level} pace-of-change floor ({rule.rule_id})")
             if upper is not None and got > math.floor(upper + 1e-6):
-                out.append(f"{place.unit_id}: above place pace-of-change cap ({rule.rule_id})")
+                out.append(f"{unit.unit_id}: above {level} pace-of-change cap ({rule.rule_id})")
     return out
 
 

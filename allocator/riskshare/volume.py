@@ -32,6 +32,7 @@ from models.providers import (
     BlockPayment,
     CapitatedPayment,
     Payment,
+    is_small_contract,
 )
 
 
@@ -70,7 +71,7 @@ def volume_terms(
     payment: Payment, *, baseline_pence: int, small_contract_threshold_pence: int
 ) -> VolumeTerms:
     """The variable part of ``payment`` for a provider with ``baseline_pence``."""
-    small = baseline_pence < small_contract_threshold_pence
+    small = is_small_contract(baseline_pence, small_contract_threshold_pence)
     if isinstance(payment, CapitatedPayment):
         return VolumeTerms(VolumeRisk.AGREEMENT, 0, 0, 0)
     if isinstance(payment, BlockPayment) or small:

@@ -17,6 +17,7 @@ from allocator.domain.pot import pot_breakdown, reserve_pence
 from allocator.errors import Issue
 from allocator.validate.common import EMPTY_CONTEXT, ParseContext, blocking_issue, warning_issue
 from models import PaymentKind, Provider, ProviderKind, Scenario, UnitLevel
+from models.providers import is_small_contract
 
 INFEASIBLE = "infeasible as it stands: "
 
@@ -100,8 +101,8 @@ class Commitment:
 
 def _is_block(provider: Provider, threshold: int) -> bool:
     kind = provider.payment.kind
-    small = (
-        kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and provider.baseline_pence < threshold
+    small = kind in (PaymentKind.ACTIVITY, PaymentKind.BLENDED) and is_small_contract(
+        provider.baseline_pence, threshold
     )
     return kind is PaymentKind.BLOCK or small
 

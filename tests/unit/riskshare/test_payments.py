@@ -64,10 +64,10 @@ def test_activity_payment_puts_all_volume_risk_on_the_pool() -> None:
 def test_block_and_small_contracts_leave_volume_risk_with_the_provider() -> None:
     activity = ActivityPayment(unit_price_pence=PRICE, planned_volume=10_000)
     assert adjust(BlockPayment(), [12_000, 8_000]) == ([0, 0], "provider")
-    # Baseline £499,999.99 is under the £0.5m threshold: paid as a block.
-    assert adjust(activity, [12_000], baseline=THRESHOLD - 1) == ([0], "provider")
-    # At the threshold exactly it is not small.
-    assert adjust(activity, [10_001], baseline=THRESHOLD) == ([PRICE], "pool")
+    # "£0.5m or less": a baseline at the threshold exactly is paid as a block.
+    assert adjust(activity, [12_000], baseline=THRESHOLD) == ([0], "provider")
+    # A penny above it is not small.
+    assert adjust(activity, [10_001], baseline=THRESHOLD + 1) == ([PRICE], "pool")
 
 
 def test_capitated_budgets_leave_volume_to_the_agreement() -> None:

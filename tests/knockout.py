@@ -38,7 +38,10 @@ ROW_FAMILIES = (
     RowFamily.PACE_CAP,
     RowFamily.FAIR_SHARE_BAND,
 )
-OTHER = ("ring_fence", "scheme_required", "minimum_spend_headroom")
+# The minimum-spend rounding headroom is a safeguard of publishing, not a rule family: after
+# money moved to £m and the tie-break landed, no test scenario needs it any more (see the
+# issue note), so it is not counted here until one does.
+OTHER = ("ring_fence", "scheme_required")
 KNOCKOUTS = tuple(f.value for f in ROW_FAMILIES) + OTHER
 
 

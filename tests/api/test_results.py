@@ -74,7 +74,7 @@ def test_report_pdf(client: TestClient, admin: Headers) -> None:
 def test_explanation_in_finance_words(client: TestClient, admin: Headers) -> None:
     result_id = solved_result(client, admin, submit(client, admin))
     body = client.get(f"{API}/results/{result_id}/explanation", headers=admin).json()
-    assert body["reference_rate"].startswith("Reference rate: £12,000 per QALY")
+    assert body["reference_rate"].startswith("Reference rate: £12,936 per QALY")
     assert body["in_words"] and any("£1m more" in line for line in body["in_words"])
     assert all("e-0" not in line for line in body["in_words"])
 

@@ -155,7 +155,7 @@ def test_headers_are_words_with_the_field_in_a_comment_frozen_and_filtered(pack:
 def test_notes_price_binding_rules_in_qalys_and_pounds(pack: bytes) -> None:
     ws = _open(pack)["Notes"]
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
-    assert "Reference rate: £12,000 per QALY" in text
+    assert "Reference rate: £12,936 per QALY" in text
     assert "£1m more here buys" in text and "at the reference rate" in text
     assert "Pace-of-change cap (Providers" in text  # the scenario's own rule name
     assert "e-05" not in text and "value units per £" not in text

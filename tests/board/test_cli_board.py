@@ -23,7 +23,7 @@ def test_solve_writes_the_board_pack_and_prints_finance_words(tmp_path: Path) ->
     out = tmp_path / "result.xlsx"
     result = runner.invoke(app, ["solve", str(REALISTIC), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "QALYs per £1m" in result.output and "Reference rate: £12,000 per QALY" in result.output
+    assert "QALYs per £1m" in result.output and "Reference rate: £12,936 per QALY" in result.output
     assert "£1m more from NHS Tri-Borough ICB core allocation buys" in result.output
     assert "e-05" not in result.output
     assert load_workbook(out, read_only=True).sheetnames[0] == "Summary"

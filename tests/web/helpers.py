@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -15,8 +16,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def key(app: FastAPI, role: Role, *systems: str) -> str:
+    """A new key; key names are unique per system, so each gets its own."""
+    name = f"{role.value} key {secrets.token_hex(3)}"
     with app.state.database.transaction() as session:
-        return create_key(session, role=role, systems=systems, name=f"{role.value} key").token
+        return create_key(session, role=role, systems=systems, name=name).token
 
 
 def client_of(app: FastAPI, base_url: str = "http://testserver") -> TestClient:

@@ -10,6 +10,7 @@ Unexpected exceptions become a 500 with the request id; the traceback goes only 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -255,14 +256,28 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem_response(
         request,
         status=exc.status_code,
         code=f"http-{exc.status_code}",
         title=titles.get(exc.status_code, "HTTP error"),
         detail=str(exc.detail) if exc.detail else "",
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives this path (Starlette's 405 names only the
+    first route's, and a path such as ``/jobs/{id}`` has a route per method)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in item}
+    return sorted(methods)
 
 
 async def _solver_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,8 @@ from typing import Any, cast
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.openapi_links import add_links
+from api.openapi_truth import document_statuses
 from api.settings import Settings
 
 
@@ -67,7 +69,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                 routes=app.routes,
                 separate_input_output_schemas=app.separate_input_output_schemas,
             )
-            app.openapi_schema = apply_limits(spec, settings)
+            app.openapi_schema = add_links(document_statuses(apply_limits(spec, settings)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

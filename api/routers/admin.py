@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from allocator.errors import PermissionDenied
 from api.deps import Admin, RequestIdDep, SessionDep
-from api.errors import InvalidRequest, problem_responses
+from api.errors import InvalidRequest, StateConflict, problem_responses
 from api.schemas import AuditEntryPublic, KeyCreate, KeyCreated, KeyPublic
 from api.security import create_key
 from api.storage import repository
@@ -68,11 +68,16 @@ def list_api_keys(session: SessionDep, principal: Admin) -> list[KeyPublic]:
     return [key_public(row) for row in repository.list_keys(session, principal=principal)]
 
 
-@router.delete("/keys/{key_id}", summary="Revoke an API key")
+@router.delete("/keys/{key_id}", responses=problem_responses(409), summary="Revoke an API key")
 def revoke_api_key(
     key_id: str, session: SessionDep, principal: Admin, request_id: RequestIdDep
 ) -> KeyPublic:
     row = repository.get_key(session, principal=principal, key_id=key_id)
+    if row.key_id == principal.key_id:  # a system is never locked out by its own admin
+        raise StateConflict(
+            "a key cannot revoke itself: revoke it with another admin key, or with "
+            "'allocator keys revoke'"
+        )
     already = row.revoked_at is not None
     repository.revoke_key(session, row=row)
     if not already:

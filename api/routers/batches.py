@@ -28,6 +28,7 @@ from api.deps import (
     SettingsDep,
 )
 from api.errors import StateConflict, problem_responses
+from api.paging import page_size_of
 from api.quotas import check_batch_quota
 from api.schemas import (
     BatchCreate,
@@ -134,7 +135,7 @@ def list_batches(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> Page[BatchPublic]:
-    size = min(page_size or settings.default_page_size, settings.max_page_size)
+    size = page_size_of(page_size, settings)
     rows, total = batch_rows.list_batches(session, principal=principal, page=page, page_size=size)
     items = [batch_public(session, row) for row in rows]
     return Page[BatchPublic](items=items, total=total, page=page, page_size=size)
@@ -183,7 +184,7 @@ def list_batch_runs(
     row = batch_rows.get_batch(session, principal=principal, batch_id=batch_id)
     if format == "csv":
         return _csv(session, row, table)
-    size = min(page_size or settings.default_page_size, settings.max_page_size)
+    size = page_size_of(page_size, settings)
     rows, total = batch_rows.list_runs(
         session, batch_id=row.id, state=state, page=page, page_size=size
     )
@@ -245,7 +246,7 @@ def cancel_batch(
 @router.post(
     "/{batch_id}/resume",
     status_code=202,
-    responses=CHANGE_RESPONSES,
+    responses={**CHANGE_RESPONSES, **problem_responses(429)},
     summary="Resume a failed or cancelled batch",
 )
 def resume_batch(

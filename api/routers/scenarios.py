@@ -13,6 +13,7 @@ from allocator.io.json_io import to_json_text
 from api.deps import DatabaseDep, Planner, Reader, RequestIdDep, SessionDep, SettingsDep
 from api.errors import BadRequest, PreconditionRequired, problem_responses
 from api.jsonpatch import bounded_patch
+from api.paging import page_size_of
 from api.schemas import (
     Page,
     ResultSummary,
@@ -126,7 +127,7 @@ def list_scenarios(
     page_size: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> Page[ScenarioPublic]:
     """Newest first; only scenarios all of whose systems are the key's."""
-    size = min(page_size or settings.default_page_size, settings.max_page_size)
+    size = page_size_of(page_size, settings)
     rows, total = repository.list_scenarios(session, principal=principal, page=page, page_size=size)
     items = [
         scenario_public(

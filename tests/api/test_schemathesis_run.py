@@ -6,7 +6,8 @@ and reaches existing resources as well as the ones it creates by following the O
 links. ``schemathesis run --checks all`` must find nothing: no 5xx, no schema violation, no
 undocumented status, content type or header. The checks' settings are in schemathesis.toml
 next to this file (the only change from the defaults: schema-valid scenarios and batches
-may be refused with a located 422, or 415 for an upload that is not .json or .xlsx).
+may be refused with a located 422, or 415 for an upload that is not .json or .xlsx; so
+may a risk report whose draws × providers is over the limit, and a trace of an unknown figure).
 """
 
 from __future__ import annotations

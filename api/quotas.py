@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.errors import QueueFull
@@ -28,10 +28,23 @@ def _refuse(what: str, count: int, limit: int, settings: Settings) -> QueueFull:
     )
 
 
+def _serialise(session: Session, kind: str, principal: Principal, systems: Iterable[str]) -> None:
+    """On PostgreSQL, hold a transaction lock per key and per system while counting, so two
+    concurrent requests cannot both pass the check. (SQLite's write transactions begin
+    IMMEDIATE, so one writer at a time already counts.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name in [f"key:{principal.key_id}", *(f"system:{s}" for s in sorted(set(systems)))]:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"{kind}:{name}"}
+        )
+
+
 def check_job_quota(
     session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
 ) -> None:
     """429 unless the key and every system may have one more active solve job."""
+    _serialise(session, "jobs", principal, systems)
     active = JobRow.state.in_(ACTIVE)
     mine = session.scalar(
         select(func.count())
@@ -57,6 +70,7 @@ def check_batch_quota(
     session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
 ) -> None:
     """429 unless the key and every system may have one more active batch."""
+    _serialise(session, "batches", principal, systems)
     active = BatchRow.state.in_(ACTIVE)
     mine = session.scalar(
         select(func.count())

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "verify": ("verify",),
     "trace": ("trace",),
     "bridge": ("bridge",),
+    "alternatives": ("alternatives",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

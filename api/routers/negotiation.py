@@ -1,0 +1,56 @@
+"""Answers for negotiation about one stored result: alternatives and "what would it take".
+
+The scenario is the stored, content-hashed version the result was solved from; the
+solves run in a worker thread, one of the runner's compute slots at a time.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from allocator.explain.alternatives import DEFAULT_COUNT, MAX_COUNT, AlternativesMenu, alternatives
+from api.deps import DatabaseDep, Reader, RunnerDep
+from api.errors import problem_responses
+from api.routers.answers import _load
+
+router = APIRouter(
+    prefix="/results", tags=["results"], responses=problem_responses(401, 403, 404, 422)
+)
+
+
+class AlternativesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    along: str = Field(
+        min_length=1,
+        max_length=200,
+        description="'KIND vs KIND' (e.g. 'acute vs community'), a kind, 'place ID' or 'provider ID'.",
+    )
+    within_share: float = Field(
+        default=0.005, gt=0.0, lt=1.0, description="Value given up at most (0.005 = 0.5%)."
+    )
+    count: int = Field(default=DEFAULT_COUNT, ge=1, le=MAX_COUNT)
+
+
+@router.post(
+    "/{result_id}/alternatives",
+    summary="A menu of alternatives as fair as the result, value within a share of it",
+)
+async def alternatives_menu(
+    result_id: str,
+    body: AlternativesRequest,
+    database: DatabaseDep,
+    principal: Reader,
+    runner: RunnerDep,
+) -> AlternativesMenu:
+    """Each alternative holds every fairness stage at the optimum, keeps value within
+    ``within_share`` of it and goes as far as it can along the named dimension (its two
+    ends, then points towards the farther end), published in pence and re-checked like any
+    result. An unknown dimension is 422 (docs/alternatives.md)."""
+    _, scenario = await run_in_threadpool(_load, database, principal, result_id)
+    async with runner.compute_slots:
+        return await run_in_threadpool(
+            alternatives, scenario, body.along, body.within_share, count=body.count
+        )

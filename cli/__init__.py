@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "trace": ("trace",),
     "bridge": ("bridge",),
     "alternatives": ("alternatives",),
+    "what_it_takes": ("what-would-it-take",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.alternatives import DEFAULT_COUNT, MAX_COUNT, AlternativesMenu, alternatives
+from allocator.explain.what_it_takes import PotAnswer, smallest_pot
 from api.deps import DatabaseDep, Reader, RunnerDep
 from api.errors import problem_responses
 from api.routers.answers import _load
@@ -53,4 +54,38 @@ async def alternatives_menu(
     async with runner.compute_slots:
         return await run_in_threadpool(
             alternatives, scenario, body.along, body.within_share, count=body.count
+        )
+
+
+class PotRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_shortfall_share: float | None = Field(
+        default=None, ge=0.0, lt=1.0, description="Largest shortfall allowed (0.01 = 1%)."
+    )
+    funder_id: str | None = Field(
+        default=None, max_length=200, description="Move only this funder's money."
+    )
+
+
+@router.post(
+    "/{result_id}/what-would-it-take/pot",
+    summary="The smallest pot (or uplift from one funder) meeting the rules and a shortfall bound",
+)
+async def what_would_it_take_pot(
+    result_id: str,
+    body: PotRequest,
+    database: DatabaseDep,
+    principal: Reader,
+    runner: RunnerDep,
+) -> PotAnswer:
+    """One parametric solve (the pot a variable of the program), confirmed by full solves
+    a penny either side; to within £1. An unknown funder is 422 (docs/alternatives.md)."""
+    _, scenario = await run_in_threadpool(_load, database, principal, result_id)
+    async with runner.compute_slots:
+        return await run_in_threadpool(
+            smallest_pot,
+            scenario,
+            max_shortfall=body.max_shortfall_share,
+            funder_id=body.funder_id,
         )

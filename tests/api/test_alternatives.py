@@ -34,3 +34,21 @@ def test_api_alternatives(client: TestClient, admin: Headers) -> None:
         headers=admin,
     )
     assert_problem(bad, 422)
+
+
+def test_api_what_would_it_take_pot(client: TestClient, admin: Headers) -> None:
+    scenario_id = submit(client, admin)
+    result_id = solved_result(client, admin, scenario_id)
+    response = client.post(
+        f"{API}/results/{result_id}/what-would-it-take/pot", json={}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["pot_pence"] > 0
+    assert body["full_solves"] >= 2
+    unknown = client.post(
+        f"{API}/results/{result_id}/what-would-it-take/pot",
+        json={"funder_id": "nope"},
+        headers=admin,
+    )
+    assert "no funder 'nope'" in assert_problem(unknown, 422)["detail"]

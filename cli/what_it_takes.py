@@ -1,0 +1,48 @@
+"""`allocator what-would-it-take S --max-shortfall 1% [--funder ICB]`: the smallest pot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from allocator.errors import AllocatorError
+from cli.alternatives import parse_share
+from cli.common import fail, gbp, load_or_exit, make_console
+
+console = make_console()
+
+
+def what_would_it_take(
+    scenario: Annotated[Path, typer.Argument(help="Scenario (.json/.xlsx).")],
+    max_shortfall: Annotated[
+        str | None,
+        typer.Option(help="Largest shortfall below fair-share target allowed, e.g. 1% or 0.01."),
+    ] = None,
+    funder: Annotated[
+        str | None, typer.Option(help="Move only this funder's money (default: the whole pot).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the answer as JSON.")] = None,
+) -> None:
+    """The smallest pot (or uplift from FUNDER) under which every hard rule holds."""
+    from allocator.explain.what_it_takes import smallest_pot
+
+    loaded = load_or_exit(scenario)
+    bound = None if max_shortfall is None else parse_share(max_shortfall)
+    try:
+        answer = smallest_pot(loaded, max_shortfall=bound, funder_id=funder)
+    except AllocatorError as error:
+        fail(error)
+    console.print(f"[bold]{answer.question}[/bold]")
+    console.print(f"change {gbp(answer.change_pence)}: pot {gbp(answer.pot_pence)}")
+    if answer.funder_amount_pence is not None:
+        console.print(f"{answer.funder_id} puts in {gbp(answer.funder_amount_pence)}")
+    if answer.largest_shortfall_at_answer is not None:
+        console.print(f"largest shortfall there: {answer.largest_shortfall_at_answer:.4%}")
+    console.print(
+        f"by {answer.method} ({answer.linearisations} linear solve(s), "
+        f"{answer.full_solves} full solve(s) to confirm, {answer.seconds:.2f} s)"
+    )
+    if out is not None:
+        out.write_text(answer.model_dump_json(indent=1))

@@ -10,6 +10,7 @@ import typer
 from allocator.errors import AllocatorError
 from cli.alternatives import parse_share
 from cli.common import fail, gbp, load_or_exit, make_console
+from models import Scenario
 
 console = make_console()
 
@@ -23,12 +24,18 @@ def what_would_it_take(
     funder: Annotated[
         str | None, typer.Option(help="Move only this funder's money (default: the whole pot).")
     ] = None,
+    scheme: Annotated[
+        str | None, typer.Option(help="Instead: the pot at which this scheme enters the plan.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the answer as JSON.")] = None,
 ) -> None:
     """The smallest pot (or uplift from FUNDER) under which every hard rule holds."""
     from allocator.explain.what_it_takes import smallest_pot
 
     loaded = load_or_exit(scenario)
+    if scheme is not None:
+        _scheme(loaded, scheme, funder, out)
+        return
     bound = None if max_shortfall is None else parse_share(max_shortfall)
     try:
         answer = smallest_pot(loaded, max_shortfall=bound, funder_id=funder)
@@ -44,5 +51,24 @@ def what_would_it_take(
         f"by {answer.method} ({answer.linearisations} linear solve(s), "
         f"{answer.full_solves} full solve(s) to confirm, {answer.seconds:.2f} s)"
     )
+    if out is not None:
+        out.write_text(answer.model_dump_json(indent=1))
+
+
+def _scheme(loaded: Scenario, scheme: str, funder: str | None, out: Path | None) -> None:
+    from allocator.explain.scheme_entry import scheme_entry
+
+    try:
+        answer = scheme_entry(loaded, scheme, funder_id=funder)
+    except AllocatorError as error:
+        fail(error)
+    where = "stays in the plan" if answer.in_plan_today else "enters the plan"
+    console.print(
+        f"[bold]{scheme}[/bold] {where} from a change of {gbp(answer.change_pence)} "
+        f"(pot {gbp(answer.pot_pence)}, {answer.units_funded} unit(s))"
+    )
+    for note in answer.notes:
+        console.print(note)
+    console.print(f"by {answer.method} ({answer.full_solves} full solves, {answer.seconds:.2f} s)")
     if out is not None:
         out.write_text(answer.model_dump_json(indent=1))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.alternatives import DEFAULT_COUNT, MAX_COUNT, AlternativesMenu, alternatives
+from allocator.explain.scheme_entry import SchemeEntry, scheme_entry
 from allocator.explain.what_it_takes import PotAnswer, smallest_pot
 from api.deps import DatabaseDep, Reader, RunnerDep
 from api.errors import problem_responses
@@ -88,4 +89,34 @@ async def what_would_it_take_pot(
             scenario,
             max_shortfall=body.max_shortfall_share,
             funder_id=body.funder_id,
+        )
+
+
+class SchemeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scheme_id: str = Field(min_length=1, max_length=200)
+    funder_id: str | None = Field(
+        default=None, max_length=200, description="Move only this funder's money."
+    )
+
+
+@router.post(
+    "/{result_id}/what-would-it-take/scheme",
+    summary="The pot (or uplift from one funder) at which a scheme enters the optimal plan",
+)
+async def what_would_it_take_scheme(
+    result_id: str,
+    body: SchemeRequest,
+    database: DatabaseDep,
+    principal: Reader,
+    runner: RunnerDep,
+) -> SchemeEntry:
+    """By full solves (doubling out, then halving to £1): whether a whole-or-nothing scheme
+    is funded is an integer decision no single LP gives. A scheme that never enters before
+    the rules stop holding is a 422 problem saying so."""
+    _, scenario = await run_in_threadpool(_load, database, principal, result_id)
+    async with runner.compute_slots:
+        return await run_in_threadpool(
+            scheme_entry, scenario, body.scheme_id, funder_id=body.funder_id
         )

@@ -52,3 +52,14 @@ def test_api_what_would_it_take_pot(client: TestClient, admin: Headers) -> None:
         headers=admin,
     )
     assert "no funder 'nope'" in assert_problem(unknown, 422)["detail"]
+
+
+def test_api_what_would_it_take_scheme(client: TestClient, admin: Headers) -> None:
+    scenario_id = submit(client, admin)
+    result_id = solved_result(client, admin, scenario_id)
+    unknown = client.post(
+        f"{API}/results/{result_id}/what-would-it-take/scheme",
+        json={"scheme_id": "nope"},
+        headers=admin,
+    )
+    assert "no scheme 'nope'" in assert_problem(unknown, 422)["detail"]

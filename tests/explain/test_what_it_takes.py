@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from allocator.errors import AllocatorError
+from allocator.explain.scheme_entry import scheme_entry
 from allocator.explain.what_it_takes import smallest_pot
 from allocator.io.load import load_scenario
 from allocator.pipeline import solve_scenario
@@ -105,3 +106,30 @@ def test_bad_questions_are_located_errors(scenario: Scenario) -> None:
         smallest_pot(scenario, funder_id="XX")
     with pytest.raises(AllocatorError, match="share"):
         smallest_pot(scenario, max_shortfall=1.5)
+
+
+def _funded(scenario: Scenario, scheme_id: str, change: int) -> bool | None:
+    """Whether a full solve funds the scheme (None: no allocation at that pot)."""
+    result = solve_scenario(_moved(scenario, None, change), explain=False)
+    if not result.feasible:
+        return None
+    return any(s.scheme_id == scheme_id and s.units_funded > 0 for s in result.schemes)
+
+
+def test_a_scheme_in_the_plan_stays_in_down_to_the_smallest_pot(scenario: Scenario) -> None:
+    answer = scheme_entry(scenario, "virtual-ward")
+    assert answer.in_plan_today
+    assert _funded(scenario, "virtual-ward", answer.change_pence) is True
+    assert _funded(scenario, "virtual-ward", answer.change_pence - POUND) is not True
+    # The other question's parametric answer agrees: below it there is no allocation at all.
+    smallest = smallest_pot(scenario).change_pence
+    assert abs(answer.change_pence - smallest) <= POUND
+    assert answer.notes
+
+
+def test_a_scheme_that_never_enters_before_the_rules_break_says_so(scenario: Scenario) -> None:
+    # The frailty hub lacks 33.6 value units a unit at every pot the pace caps allow.
+    with pytest.raises(AllocatorError, match="frailty-hub is not in the plan at any pot up to"):
+        scheme_entry(scenario, "frailty-hub")
+    with pytest.raises(AllocatorError, match="no scheme 'nope'; the schemes are: frailty-hub"):
+        scheme_entry(scenario, "nope")

@@ -27,6 +27,14 @@ def what_would_it_take(
     scheme: Annotated[
         str | None, typer.Option(help="Instead: the pot at which this scheme enters the plan.")
     ] = None,
+    by_year: Annotated[
+        int | None,
+        typer.Option(help="Instead: the place pace cap (or floor) meeting the band by this year."),
+    ] = None,
+    band: Annotated[
+        str | None, typer.Option(help="With --by-year: the band around target, e.g. 5%.")
+    ] = None,
+    parameter: Annotated[str, typer.Option(help="With --by-year: 'cap' or 'floor'.")] = "cap",
     out: Annotated[Path | None, typer.Option(help="Write the answer as JSON.")] = None,
 ) -> None:
     """The smallest pot (or uplift from FUNDER) under which every hard rule holds."""
@@ -35,6 +43,9 @@ def what_would_it_take(
     loaded = load_or_exit(scenario)
     if scheme is not None:
         _scheme(loaded, scheme, funder, out)
+        return
+    if by_year is not None:
+        _pace(loaded, by_year, None if band is None else parse_share(band), parameter, out)
         return
     bound = None if max_shortfall is None else parse_share(max_shortfall)
     try:
@@ -70,5 +81,25 @@ def _scheme(loaded: Scenario, scheme: str, funder: str | None, out: Path | None)
     for note in answer.notes:
         console.print(note)
     console.print(f"by {answer.method} ({answer.full_solves} full solves, {answer.seconds:.2f} s)")
+    if out is not None:
+        out.write_text(answer.model_dump_json(indent=1))
+
+
+def _pace(
+    loaded: Scenario, by_year: int, band: float | None, parameter: str, out: Path | None
+) -> None:
+    from allocator.explain.pace_cap import pace_cap_for_band
+
+    try:
+        answer = pace_cap_for_band(loaded, by_year=by_year, band_share=band, parameter=parameter)
+    except AllocatorError as error:
+        fail(error)
+    console.print(
+        f"[bold]{answer.rule_id}[/bold]: a {answer.parameter} of {answer.growth_share:+.6%} a year "
+        f"brings every place within {answer.band_share:.2%} of target by year {answer.by_year}"
+    )
+    for place, distance in answer.distances_in_year.items():
+        console.print(f"  {place}: {distance:+.4%}")
+    console.print(f"by {answer.method} ({answer.plans} plans, {answer.seconds:.2f} s)")
     if out is not None:
         out.write_text(answer.model_dump_json(indent=1))

@@ -6,11 +6,14 @@ solves run in a worker thread, one of the runner's compute slots at a time.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from allocator.explain.alternatives import DEFAULT_COUNT, MAX_COUNT, AlternativesMenu, alternatives
+from allocator.explain.pace_cap import PaceCapAnswer, pace_cap_for_band
 from allocator.explain.scheme_entry import SchemeEntry, scheme_entry
 from allocator.explain.what_it_takes import PotAnswer, smallest_pot
 from api.deps import DatabaseDep, Reader, RunnerDep
@@ -119,4 +122,40 @@ async def what_would_it_take_scheme(
     async with runner.compute_slots:
         return await run_in_threadpool(
             scheme_entry, scenario, body.scheme_id, funder_id=body.funder_id
+        )
+
+
+class PaceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by_year: int = Field(ge=1, le=5)
+    band_share: float | None = Field(default=None, ge=0.0, lt=1.0)
+    rule_id: str | None = Field(default=None, max_length=200)
+    parameter: Literal["cap", "floor"] = "cap"
+    pot_growth: float = Field(default=0.03, ge=-0.5, le=1.0)
+
+
+@router.post(
+    "/{result_id}/what-would-it-take/pace",
+    summary="The place pace cap (or floor) that brings every place within a band by year n",
+)
+async def what_would_it_take_pace(
+    result_id: str,
+    body: PaceRequest,
+    database: DatabaseDep,
+    principal: Reader,
+    runner: RunnerDep,
+) -> PaceCapAnswer:
+    """By bisection of whole multi-year plans (each year is solved on its own, so no single
+    program holds every year's cap), to the share that moves the largest place by £1."""
+    _, scenario = await run_in_threadpool(_load, database, principal, result_id)
+    async with runner.compute_slots:
+        return await run_in_threadpool(
+            pace_cap_for_band,
+            scenario,
+            by_year=body.by_year,
+            band_share=body.band_share,
+            rule_id=body.rule_id,
+            parameter=body.parameter,
+            pot_growth=body.pot_growth,
         )

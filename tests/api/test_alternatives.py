@@ -63,3 +63,13 @@ def test_api_what_would_it_take_scheme(client: TestClient, admin: Headers) -> No
         headers=admin,
     )
     assert "no scheme 'nope'" in assert_problem(unknown, 422)["detail"]
+
+
+def test_api_what_would_it_take_pace(client: TestClient, admin: Headers) -> None:
+    scenario_id = submit(client, admin)
+    result_id = solved_result(client, admin, scenario_id)
+    url = f"{API}/results/{result_id}/what-would-it-take/pace"
+    assert_problem(client.post(url, json={"by_year": 9}, headers=admin), 422)
+    assert_problem(client.post(url, json={"by_year": 1, "parameter": "x"}, headers=admin), 422)
+    response = client.post(url, json={"by_year": 1, "rule_id": "nope"}, headers=admin)
+    assert "no place pace rule 'nope'" in assert_problem(response, 422)["detail"]

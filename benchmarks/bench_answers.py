@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from allocator.explain.alternatives import alternatives
+from allocator.explain.pace_cap import pace_cap_for_band
+from allocator.explain.scheme_entry import scheme_entry
 from allocator.explain.what_it_takes import meets, smallest_pot, with_pot_change
 from allocator.io.load import load_scenario
 from allocator.pipeline import solve_scenario
@@ -96,6 +98,26 @@ def main() -> None:
                 "bisection_full_solves": solves,
             }
         )
+    seconds, entry = best_of(1, lambda: scheme_entry(scenario, "virtual-ward"))
+    records.append(
+        {
+            "answer": "pot at which virtual-ward leaves the plan",
+            "seconds": seconds,
+            "ratio": seconds / one,
+            "full_solves": entry.full_solves,
+        }
+    )
+    seconds, pace = best_of(
+        1, lambda: pace_cap_for_band(scenario, by_year=1, band_share=0.05, parameter="floor")
+    )
+    records.append(
+        {
+            "answer": "place floor for every place within 5% in year 1",
+            "seconds": seconds,
+            "ratio": seconds / one,
+            "plans": pace.plans,
+        }
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=1))
     for record in records:

@@ -41,6 +41,7 @@ class Stage(enum.StrEnum):
     STABILITY = "stability"  # change from baseline
     WEIGHTED = "weighted"  # the weighted single objective
     TIE_BREAK = "tie_break"  # last: one allocation among equally good ones (docs/uniqueness.md)
+    ALTERNATIVE = "alternative"  # an alternative's named dimension (docs/alternatives.md)
 
 
 @enum.unique

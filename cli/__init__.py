@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "verify": ("verify",),
     "trace": ("trace",),
     "bridge": ("bridge",),
+    "alternatives": ("alternatives",),
+    "what_it_takes": ("what-would-it-take",),
 }
 
 # module name -> group name: each module exposes `group: typer.Typer` (e.g. `allocator keys create`).

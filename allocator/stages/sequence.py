@@ -42,6 +42,11 @@ STAGE_DESCRIPTIONS: dict[Stage, tuple[str, str, float]] = {
     Stage.STABILITY: ("change from baseline, summed over cells", "£", PENCE_PER_UNIT / 100),
     Stage.WEIGHTED: ("weighted single objective", "value units", 1.0),
     Stage.TIE_BREAK: ("hashed change from baseline: one plan among equal ones", "£", 1.0),
+    Stage.ALTERNATIVE: (
+        "the dimension an alternative moves along (signed)",
+        "£",
+        PENCE_PER_UNIT / 100,
+    ),
 }
 # Stages after which the earlier stages' integer decisions are held (they only break ties).
 FIXES_INTEGERS = (Stage.STABILITY, Stage.TIE_BREAK)

@@ -1,0 +1,142 @@
+"""What would it take for convergence: the pace-of-change cap that brings every place
+within a band of its fair-share target by year n of a multi-year plan.
+
+A multi-year plan solves each year on its own, with last year's allocation as the next
+baseline (`allocator.batch.multiyear`), so no single program holds all years' caps and no
+LP parametric is exact here. The cap is found by bisection of whole plans: a lower cap on
+over-target places moves them (and the money they release) faster towards target, so the
+answer is the largest cap under which every place is within the band in year n, to the
+share that moves the largest capped place's budget by less than £1.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, Field
+
+from allocator.batch.multiyear import MAX_YEARS, plan_years
+from allocator.explain.what_it_takes import CannotAnswer
+from models import PaceForm, Scenario, UnitLevel
+
+HIGHEST_CAP = 1.0  # +100% a year: as good as no cap
+LOWEST_FLOOR = -0.5  # a 50% cash cut: the most a floor is searched down to
+FIELDS = {"cap": "cap_growth_share", "floor": "floor_growth_share"}
+
+
+class PaceCapAnswer(BaseModel):
+    rule_id: str
+    by_year: int
+    band_share: float
+    parameter: str = Field(description="'cap' or 'floor': the growth share searched.")
+    growth_share: float = Field(description="The largest one meeting the band by that year.")
+    today_growth_share: float | None
+    pence_precision: int = Field(description="The answer's precision on the largest baseline.")
+    distances_in_year: dict[str, float] = Field(description="Each place's distance then.")
+    method: str = "bisection by multi-year plans"
+    plans: int
+    seconds: float
+
+
+def _with_cap(scenario: Scenario, rule_id: str, cap: float, field: str = "cap") -> Scenario:
+    rules = tuple(
+        r.model_copy(update={FIELDS[field]: cap}) if r.rule_id == rule_id else r
+        for r in scenario.pace_of_change
+    )
+    return scenario.model_copy(update={"pace_of_change": rules})
+
+
+def pace_cap_for_band(
+    scenario: Scenario,
+    *,
+    by_year: int,
+    band_share: float | None = None,
+    rule_id: str | None = None,
+    parameter: str = "cap",
+    pot_growth: float = 0.03,
+    backend: str | None = None,
+) -> PaceCapAnswer:
+    """The largest cap (or floor) of a place pace rule meeting the band by ``by_year``.
+
+    A lower cap, or a lower floor (a cash cut allowed), moves over-target places faster
+    towards target; the answer is the most generous one that still gets there.
+    """
+    started = time.perf_counter()
+    if parameter not in FIELDS:
+        raise CannotAnswer(f"the parameter is 'cap' or 'floor', not {parameter!r}")
+    if not 1 <= by_year <= MAX_YEARS:
+        raise CannotAnswer(f"by_year must be 1 to {MAX_YEARS}, not {by_year}")
+    places = [
+        r
+        for r in scenario.pace_of_change
+        if r.level is UnitLevel.PLACE and r.form is PaceForm.FLOOR_AND_CAP
+    ]
+    rule = next((r for r in places if rule_id in (None, r.rule_id)), None)
+    if rule is None:
+        known = ", ".join(r.rule_id for r in places) or "none"
+        raise CannotAnswer(
+            f"no place pace rule {rule_id!r} with a floor and cap; the rules are: {known}"
+        )
+    band = band_share if band_share is not None else rule.cap_over_target_share
+    if band is None or not 0.0 <= band < 1.0:
+        raise CannotAnswer("give the band (a share of target) the places must be within")
+    largest = max(p.baseline_pence or 0 for p in scenario.places) or 1
+    precision = 100 / largest  # a cap share that moves the largest baseline by £1
+    seen: dict[float, dict[str, float] | None] = {}
+
+    def distances(cap: float) -> dict[str, float] | None:
+        """Each place's distance in ``by_year`` under ``cap`` (None: a year had no plan)."""
+        if cap not in seen:
+            plan = plan_years(
+                _with_cap(scenario, rule.rule_id, cap, parameter),
+                years=by_year,
+                pot_growth=pot_growth,
+                backend=backend,
+            )
+            last = plan.years[-1]
+            if not plan.feasible or last.year != by_year:
+                seen[cap] = None
+            else:
+                seen[cap] = {
+                    u.unit_id: float(u.distance_from_target or 0.0) for u in last.result.places
+                }
+        return seen[cap]
+
+    def meets(cap: float) -> bool:
+        found = distances(cap)
+        return found is not None and all(abs(d) <= band + 1e-12 for d in found.values())
+
+    if parameter == "cap":
+        lo = rule.floor_growth_share or 0.0  # a cap below the floor contradicts the rule
+        hi = HIGHEST_CAP
+    else:
+        lo = LOWEST_FLOOR
+        hi = rule.cap_growth_share if rule.cap_growth_share is not None else HIGHEST_CAP
+    if not meets(lo):
+        raise CannotAnswer(
+            f"no {parameter} brings every place within {band:.2%} of target by year {by_year}"
+        )
+    if not meets(hi):
+        while hi - lo > precision:
+            mid = (lo + hi) / 2
+            if meets(mid):
+                lo = mid
+            else:
+                hi = mid
+        answer = lo
+    else:
+        answer = hi
+    final = distances(answer)
+    assert final is not None
+    return PaceCapAnswer(
+        rule_id=rule.rule_id,
+        by_year=by_year,
+        band_share=band,
+        parameter=parameter,
+        growth_share=answer,
+        today_growth_share=getattr(rule, FIELDS[parameter]),
+        pence_precision=round(precision * largest),
+        distances_in_year=final,
+        plans=len(seen),
+        seconds=time.perf_counter() - started,
+    )

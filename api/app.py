@@ -23,7 +23,17 @@ from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routers import admin, answers, batches, health, jobs, results, scenarios, solves
+from api.routers import (
+    admin,
+    answers,
+    batches,
+    bridges,
+    health,
+    jobs,
+    results,
+    scenarios,
+    solves,
+)
 from api.settings import Settings, get_settings
 from api.storage.db import Database
 from api.storage.migrate import upgrade
@@ -98,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results.router,
         results.comparisons_router,
         answers.router,
+        bridges.router,
         batches.router,
         admin.router,
     ):

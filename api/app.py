@@ -27,6 +27,7 @@ from api.routers import (
     admin,
     answers,
     batches,
+    bridges,
     health,
     jobs,
     negotiation,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results.comparisons_router,
         answers.router,
         negotiation.router,
+        bridges.router,
         batches.router,
         admin.router,
     ):

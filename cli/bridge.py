@@ -21,7 +21,9 @@ def bridge(
         typer.Option(help="A group to switch first (repeat for more); the rest follow."),
     ] = None,
     top: Annotated[int, typer.Option(help="Figures shown per step.")] = 5,
-    out: Annotated[Path | None, typer.Option(help="Write the bridge as JSON.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the bridge as JSON (.json) or a workbook (.xlsx).")
+    ] = None,
 ) -> None:
     """Change A's inputs into B's one group at a time, re-solving after each step."""
     from allocator.explain.bridge import bridge as build
@@ -44,5 +46,9 @@ def bridge(
     for line in result.order_spread:
         by = ", ".join(f"{k} {gbp(v)}" for k, v in line.effect_pence_by_order.items())
         console.print(f"order matters: {line.group} on {line.figure}: {by}")
-    if out is not None:
+    if out is not None and out.suffix.lower() == ".xlsx":
+        from allocator.io.bridge_export import bridge_workbook
+
+        out.write_bytes(bridge_workbook(result))
+    elif out is not None:
         out.write_text(result.model_dump_json(indent=1))

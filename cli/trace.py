@@ -16,11 +16,17 @@ console = make_console()
 
 def trace(
     result: Annotated[Path, typer.Argument(help="A published result (.json).")],
-    figure: Annotated[str, typer.Argument(help="'provider ID' or 'place ID' (ids or names).")],
+    figure: Annotated[
+        str,
+        typer.Argument(
+            help="'provider ID', 'place ID' (ids or names), 'neighbourhood ID', "
+            "'cell PROVIDER NEIGHBOURHOOD SEGMENT' or 'flow FUNDER PROVIDER SEGMENT'."
+        ),
+    ],
     scenario: Annotated[Path, typer.Option(help="The scenario it was solved from.")],
     out: Annotated[Path | None, typer.Option(help="Write the trace as JSON.")] = None,
 ) -> None:
-    """Trace a provider budget or place allocation: parts, target, rules, stage, rounding."""
+    """Trace a published figure: parts, target, rules, the stage that fixed it, rounding."""
     from allocator.explain.trace import trace_figure
 
     published = load_result_or_exit(result)

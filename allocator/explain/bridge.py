@@ -4,7 +4,8 @@ Starting from scenario A, the inputs are switched to B's one group at a time in 
 order (pot and funders, populations and weights, pace rules, minimum spends and
 ring-fences, schemes, value curves, anything else), re-solving after each. Step k's
 effect on a figure is the published figure after step k less the one before it, so for
-every provider and place the steps add exactly, to the penny, to the total change.
+every provider, place and segment (summed over providers) the steps add exactly, to the
+penny, to the total change.
 
 The attribution depends on the order (an interaction between two groups falls to the
 one switched second); `order_spread` re-runs the bridge in the reverse order and reports,
@@ -72,6 +73,10 @@ def _figures(result: AllocationResult) -> dict[str, int]:
         raise BridgeInfeasible(f"{result.scenario_id}: {result.status}")
     out = {f"provider {p.provider_id}": p.budget_pence for p in result.providers}
     out |= {f"place {u.unit_id}": u.allocation_pence or 0 for u in result.places}
+    for p in result.providers:
+        for segment, pence in p.by_segment_pence.items():
+            key = f"segment {segment}"
+            out[key] = out.get(key, 0) + pence
     return out
 
 

@@ -1,4 +1,5 @@
-"""Trace one published figure (a provider's budget or a place's allocation) to its parts.
+"""Trace one published figure (a provider's budget, a place's or a neighbourhood's
+allocation, a cell or a funder flow: `allocator.explain.trace_parts`) to its parts.
 
 The derivation: the parts it is the sum of (which add to the figure to the penny), the
 fair-share target it is measured against (weighted population × capitated pot ÷ the
@@ -21,6 +22,7 @@ from allocator.backends.interface import SolveOptions, TerminationReason
 from allocator.backends.registry import DEFAULT_BACKEND, get_backend
 from allocator.batch.reuse import _stage_program
 from allocator.errors import AllocatorError
+from allocator.explain.trace_parts import FINER, finer_expr, finer_parts
 from allocator.formulation.builder import Expr
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation, formulate
 from allocator.pipeline import solve_options
@@ -54,7 +56,7 @@ class RuleOnFigure(BaseModel):
 
 class Trace(BaseModel):
     figure: str
-    kind: str = Field(description="provider or place")
+    kind: str = Field(description="provider, place, neighbourhood, cell or flow")
     unit_id: str
     published_pence: int
     parts_pence: dict[str, int] = Field(description="Parts that add to the figure exactly.")
@@ -72,15 +74,19 @@ class Trace(BaseModel):
 def _parse(figure: str) -> tuple[str, str]:
     kind, _, name = figure.strip().partition(" ")
     kind = kind.lower()
-    if kind not in ("provider", "place") or not name.strip():
+    if kind not in ("provider", "place", *FINER) or not name.strip():
         raise FigureNotFound(
-            f"cannot read {figure!r}: name one figure as 'provider ID' or 'place ID'"
+            f"cannot read {figure!r}: name one figure as 'provider ID', 'place ID', "
+            "'neighbourhood ID', 'cell PROVIDER NEIGHBOURHOOD SEGMENT' or "
+            "'flow FUNDER PROVIDER SEGMENT'"
         )
     return kind, name.strip()
 
 
 def _row(f: Formulation, kind: str, unit: str) -> tuple[str, Expr]:
     """The unit id and the solver expression (solver units) of the figure."""
+    if kind in FINER:
+        return finer_expr(f, kind, unit)
     if kind == "provider":
         people = [(p.provider_id, p.name or "") for p in f.scenario.providers]
         total = f.provider_total
@@ -164,7 +170,18 @@ def trace_figure(result: AllocationResult, scenario: Scenario, figure: str) -> T
     target: int | None
     derivation: str | None
     distance: int | None
-    if kind == "provider":
+    if kind in FINER:
+        published, parts = finer_parts(result, kind, uid)
+        baseline = target = derivation = distance = None
+        if kind == "neighbourhood":
+            n = next(u for u in result.neighbourhoods if u.unit_id == uid)
+            baseline, target = n.baseline_pence, n.target_pence
+            distance = published - target
+            derivation = (
+                f"weighted population {n.weighted_population:,.1f} of place {n.parent_id}: "
+                "its share of the place's fair-share target"
+            )
+    elif kind == "provider":
         p = next(p for p in result.providers if p.provider_id == uid)
         parts = {"pass-through": p.pass_through_pence, "schemes": p.schemes_pence}
         parts |= {f"place {k}": v for k, v in p.by_place_pence.items()}

@@ -63,7 +63,12 @@ async def trace(
     principal: Reader,
     runner: RunnerDep,
     figure: Annotated[
-        str, Query(description="'provider ID' or 'place ID' (ids or names).", max_length=200)
+        str,
+        Query(
+            description="'provider ID', 'place ID' (ids or names), 'neighbourhood ID', "
+            "'cell PROVIDER NEIGHBOURHOOD SEGMENT' or 'flow FUNDER PROVIDER SEGMENT'.",
+            max_length=200,
+        ),
     ],
 ) -> Trace:
     """Its parts (adding to it exactly), the fair-share target and distance from it, the

@@ -29,3 +29,23 @@ def test_cli_trace(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["trace", str(path), "provider nope", "--scenario", str(TINY)])
     assert bad.exit_code == 1
     assert "the providers are" in bad.output
+
+
+def test_cli_trace_a_neighbourhood_and_a_flow(tmp_path: Path) -> None:
+    result = solve_scenario(load(TINY))
+    path = tmp_path / "result.json"
+    path.write_text(result.model_dump_json())
+    unit, flow = result.neighbourhoods[0], result.flows[0]
+    runner = CliRunner()
+    for figure, published in (
+        (f"neighbourhood {unit.unit_id}", unit.allocation_pence),
+        (f"flow {flow.funder_id} -> {flow.provider_id}/{flow.segment_id}", flow.amount_pence),
+    ):
+        out = tmp_path / "trace.json"
+        args = ["trace", str(path), figure, "--scenario", str(TINY), "--out", str(out)]
+        ok = runner.invoke(app, args)
+        assert ok.exit_code == 0, ok.output
+        assert f'"published_pence": {published}' in out.read_text()
+    bad = runner.invoke(app, ["trace", str(path), "cell x", "--scenario", str(TINY)])
+    assert bad.exit_code == 1
+    assert "name the figure as" in bad.output

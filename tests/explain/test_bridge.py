@@ -51,6 +51,7 @@ def test_steps_add_to_the_total_change_for_every_provider_and_place(
     figures = result.total_change_pence
     assert any(k.startswith("provider ") for k in figures)
     assert any(k.startswith("place ") for k in figures)
+    assert any(k.startswith("segment ") for k in figures)
     for figure, total in figures.items():
         assert sum(step.effect_pence[figure] for step in result.steps) == total, figure
     # A 2% smaller pot is the step that moves the pot's total most.
@@ -58,6 +59,12 @@ def test_steps_add_to_the_total_change_for_every_provider_and_place(
     assert sum(figures[k] for k in places) < 0
     assert result.largest_step[max(places, key=lambda k: abs(figures[k]))] in result.order
     assert all(k in result.largest_step for k in figures)
+    # The step named for each figure is the one with the largest effect on it.
+    for figure in figures:
+        named = next(s for s in result.steps if s.group == result.largest_step[figure])
+        assert abs(named.effect_pence[figure]) == max(
+            abs(s.effect_pence[figure]) for s in result.steps
+        )
     # How much the order matters, for the largest steps.
     assert result.order_spread
     for line in result.order_spread:
@@ -85,3 +92,23 @@ def test_cli_bridge(tmp_path: Path, scenarios: tuple[Scenario, Scenario]) -> Non
     assert ran.exit_code == 0, ran.output
     assert "pot and funders" in ran.output and "total change" in ran.output
     assert '"largest_step"' in out.read_text()
+
+
+def test_cli_bridge_workbook(tmp_path: Path, scenarios: tuple[Scenario, Scenario]) -> None:
+    from openpyxl import load_workbook
+
+    _, b = scenarios
+    b_path, out = tmp_path / "b.json", tmp_path / "bridge.xlsx"
+    b_path.write_text(b.model_dump_json())
+    a_path = DATA / "realistic" / "realistic.json"
+    ran = CliRunner().invoke(app, ["bridge", str(a_path), str(b_path), "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    rows = list(load_workbook(out)["Bridge"].iter_rows(values_only=True))
+    header = rows[0]
+    steps = [i for i, h in enumerate(header) if str(h).endswith("(pence)")]
+    assert len(steps) == 3
+    total = header.index("total_change_pence")
+    kinds = {row[0] for row in rows[1:]}
+    assert kinds == {"provider", "place", "segment"}
+    for row in rows[1:]:
+        assert sum(row[i] for i in steps) == row[total], row

@@ -1,0 +1,93 @@
+"""Verify, trace and bridge from a result's page, in a real Chromium.
+
+A planner solves the tiny example and a version with a 2% smaller pot; from the result's
+page re-verifies it (identical), traces a provider budget (its parts add to it) and
+bridges the two results (for every figure the steps add to the total change). Each page
+is checked for console errors, requests to other hosts and serious accessibility problems.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.security import Role
+from tests.api.helpers import tiny_for
+from tests.web.conftest import Server
+from tests.web.test_browser import (
+    by_css,
+    no_serious_accessibility_problems,
+    page_checked,
+    sign_in,
+    upload,
+    wait_for,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _pence(cell: Any) -> int:
+    return int(cell.get_attribute("data-pence"))
+
+
+def test_verify_trace_and_bridge_from_a_result(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    driver = browser
+    sign_in(driver, server, server.key(Role.PLAN, "S1", name="Answers planner"))
+    doc = tiny_for("S1")
+    first = tmp_path / "tiny.json"
+    first.write_text(json.dumps(doc))
+    upload(driver, first)
+    wait_for(driver, "#versions")
+    scenario_url = driver.current_url.split("?")[0]
+    driver.find_element("css selector", "#solve-v1").click()
+    wait_for(driver, "#status", timeout=120)
+    first_result = driver.current_url.split("?")[0]
+
+    for funder in doc["funders"]:
+        funder["amount_pence"] = round(funder["amount_pence"] * 0.98)
+    second = tmp_path / "tiny-smaller.json"
+    second.write_text(json.dumps(doc))
+    driver.get(scenario_url)
+    upload(driver, second, field="#version-file", button="#upload-version")
+    wait_for(driver, "#solve-v2")
+    driver.find_element("css selector", "#solve-v2").click()
+    wait_for(driver, "#status", timeout=120)
+    second_result = driver.current_url.split("?")[0]
+    assert second_result != first_result
+
+    driver.get(first_result)
+    driver.find_element("css selector", "#verify-link").click()
+    assert wait_for(driver, "#verdict", timeout=120).text == "identical"
+    page_checked(driver, server, "20-verify")
+    no_serious_accessibility_problems(driver, "verify")
+
+    driver.get(first_result)
+    driver.find_element("css selector", "#trace-link").click()
+    provider = doc["providers"][0]["provider_id"]
+    wait_for(driver, "#figure").send_keys(f"provider {provider}")
+    driver.find_element("css selector", "#trace-submit").click()
+    wait_for(driver, "#trace-parts", timeout=120)
+    parts = [_pence(td) for td in by_css(driver, "#trace-parts tbody td.num")]
+    published = driver.find_element("css selector", "#trace-published").text
+    assert parts and driver.find_element("css selector", "#trace-total").text == published
+    assert by_css(driver, "#trace-stages tbody tr")
+    page_checked(driver, server, "21-trace")
+    no_serious_accessibility_problems(driver, "trace")
+
+    driver.get(second_result)
+    driver.find_element("css selector", "#bridge-link").click()
+    wait_for(driver, "#bridge-submit").click()
+    wait_for(driver, "#bridge-table", timeout=120)
+    assert driver.find_element("css selector", "#bridge-order").text == "pot and funders"
+    rows = by_css(driver, "#bridge-table tbody tr")
+    assert len(rows) >= len(doc["providers"])
+    for row in rows:
+        cells = row.find_elements("css selector", "td.num")
+        assert sum(_pence(c) for c in cells[:-1]) == _pence(cells[-1])
+    page_checked(driver, server, "22-bridge")
+    no_serious_accessibility_problems(driver, "bridge")

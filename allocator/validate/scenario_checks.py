@@ -28,7 +28,7 @@ from allocator.validate.common import (
 )
 from allocator.validate.parse_errors import issues_from_validation_error
 from allocator.validate.references import check_duplicate_ids, check_references, check_served
-from allocator.validate.strict_checks import check_pooled_partners, check_zeroing_adjustments
+from allocator.validate.strict_checks import STRICT_CHECKS
 from models import (
     ObjectiveKind,
     PaceForm,
@@ -371,8 +371,7 @@ CHECKS: tuple[Check, ...] = (
     check_reserve,
     check_commitments,
     check_provider_capacity,
-    check_pooled_partners,
-    check_zeroing_adjustments,
+    *STRICT_CHECKS,
 )
 
 

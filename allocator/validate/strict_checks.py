@@ -78,3 +78,31 @@ def check_zeroing_adjustments(scenario: Scenario, ctx: ParseContext = EMPTY_CONT
                 )
             )
     return issues
+
+
+def check_funder_place_minimums(
+    scenario: Scenario, ctx: ParseContext = EMPTY_CONTEXT
+) -> list[Issue]:
+    """Warn where a funder-and-place minimum spend leaves out a provider that straddles its places.
+
+    Such a rule counts its funders' money to providers working only in its places; a provider
+    working in some of them and elsewhere cannot have its money split by place, so it is left out.
+    """
+    issues: list[Issue] = []
+    for i, rule in enumerate(scenario.minimum_spends):
+        if not (rule.funder_ids and rule.place_ids):
+            continue
+        wanted = set(rule.place_ids)
+        for provider in scenario.providers:
+            if wanted & set(provider.place_ids) and not rule.covers_places(provider.place_ids):
+                issues.append(
+                    warning_issue(
+                        ("minimum_spends", ctx.pos("minimum_spends", i), "place_ids"),
+                        f"provider {provider.provider_id!r} also works outside these places, so "
+                        f"its money does not count towards {rule.rule_id!r}",
+                    )
+                )
+    return issues
+
+
+STRICT_CHECKS = (check_pooled_partners, check_zeroing_adjustments, check_funder_place_minimums)

@@ -57,7 +57,8 @@ class MinimumSpend(SoftRule):
     The minimum is ``minimum_pence`` or, when a baseline is given instead,
     ``baseline_pence × (1 + min_growth_share)`` rounded up to the penny (the mental
     health investment standard and the better care fund minimum have this form).
-    Blank filters match everything; ``funder_ids`` counts only those funders' money.
+    Blank filters match everything; ``funder_ids`` counts only those funders' money (with
+    ``place_ids`` too: their money to providers working only in those places).
     """
 
     rule_id: Id
@@ -76,6 +77,14 @@ class MinimumSpend(SoftRule):
         if (self.minimum_pence is None) == (self.baseline_pence is None):
             raise ValueError("give exactly one of minimum_pence or baseline_pence")
         return self
+
+    def covers_places(self, place_ids: tuple[str, ...]) -> bool:
+        """Whether all of a provider's places are among the rule's (always, with no place filter).
+
+        A rule naming funders and places counts those funders' money to providers that work
+        only in its places (a per-system standard: the system's providers).
+        """
+        return not self.place_ids or set(place_ids) <= set(self.place_ids)
 
     def required_pence(self) -> int:
         if self.minimum_pence is not None:

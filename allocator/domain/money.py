@@ -80,6 +80,8 @@ def gbp_to_pence(pounds: Decimal | int | float | str) -> int:
         raise ValueError(f"is not an amount of money: {pounds!r}") from None
     if not amount.is_finite():
         raise ValueError("must be a finite amount (NaN and infinity are not allowed)")
+    if amount.adjusted() > 15:  # beyond any budget; quantizing it would overflow the context
+        raise ValueError(f"is too large to be an amount of money ({text[:40]})")
     if amount != amount.quantize(_CENT, rounding=ROUND_DOWN):
         raise ValueError(f"has more than 2 decimal places ({text}); money is in pounds and pence")
     return int(amount.scaleb(2))

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from allocator.domain.arrays import items_of_groups
-from allocator.errors import Issue, ScenarioInvalid
 from allocator.formulation.builder import INF, Expr
 from allocator.formulation.context import (
     BuildContext,
@@ -34,14 +33,19 @@ def _rule_providers(ctx: BuildContext, rules: Sequence[MinimumSpend]) -> tuple[I
         kind: np.flatnonzero(ctx.kind_of == kind) for kind in dict.fromkeys(ctx.a.provider_kind)
     }
     everyone = np.arange(len(ctx.a.provider_ids))
+    places_of = {ctx.provider_at[p.provider_id]: p.place_ids for p in ctx.scenario.providers}
     chosen: list[IntArray] = []
     for rule in rules:  # one entry per rule: the rule's own filter lists, not the providers
         if not (rule.provider_kinds or rule.provider_ids):
-            chosen.append(everyone)
-            continue
-        named = [ctx.provider_at[p] for p in rule.provider_ids if p in ctx.provider_at]
-        of_kinds = [providers_of_kind.get(k.value, everyone[:0]) for k in rule.provider_kinds]
-        chosen.append(np.unique(np.concatenate([np.array(named, dtype=np.int64), *of_kinds])))
+            counted = everyone
+        else:
+            named = [ctx.provider_at[p] for p in rule.provider_ids if p in ctx.provider_at]
+            of_kinds = [providers_of_kind.get(k.value, everyone[:0]) for k in rule.provider_kinds]
+            counted = np.unique(np.concatenate([np.array(named, dtype=np.int64), *of_kinds]))
+        if rule.funder_ids and rule.place_ids:  # funders' money to the places' own providers
+            inside = [rule.covers_places(places_of[int(k)]) for k in counted]
+            counted = counted[np.array(inside, dtype=np.bool_)]
+        chosen.append(counted)
     rule_of_pair = np.repeat(np.arange(len(rules)), [c.size for c in chosen])
     return rule_of_pair, np.concatenate(chosen).astype(np.int64)
 
@@ -62,7 +66,8 @@ def _rule_filter(rules: Sequence[MinimumSpend], field: str, ids: list[str]) -> B
 def build_minimum_spends(ctx: BuildContext, cells: Cells, schemes: Schemes, flows: Flows) -> None:
     """One row per minimum spend: the money reaching the providers, segments and places it counts.
 
-    Rules naming funders count those funders' flows; the others count cells, schemes and
+    Rules naming funders count those funders' flows (with places too: flows to providers
+    working only in those places, as flows carry no place); the others count cells, schemes and
     (unless they name places) pass-through. Every rule's terms are found at once, by
     pairing each rule with the providers it counts and each provider with its own flows,
     cells and schemes, so the work grows with the terms, not with rules × providers.
@@ -71,12 +76,6 @@ def build_minimum_spends(ctx: BuildContext, cells: Cells, schemes: Schemes, flow
     if not rules:
         return
     a, b = ctx.a, ctx.b
-    for rule in rules:
-        if rule.funder_ids and rule.place_ids:
-            raise ScenarioInvalid(
-                "minimum spend cannot filter by both funder and place",
-                [Issue(("minimum_spends", rule.rule_id), "give funder_ids or place_ids, not both")],
-            )
     by_funder = np.array([bool(rule.funder_ids) for rule in rules])
     by_place = np.array([bool(rule.place_ids) for rule in rules])
     admits_segment = _rule_filter(rules, "segment_ids", a.segment_ids)

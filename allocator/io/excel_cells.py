@@ -14,6 +14,7 @@ from typing import Any
 
 from allocator.domain.money import gbp_to_pence
 from allocator.io.excel_layout import Kind
+from allocator.io.excel_safe import UNREADABLE_TYPE
 
 FORMULA = "formulas are not accepted; paste values (Paste Special > Values)"
 Converted = tuple[Any, str | None]
@@ -58,6 +59,8 @@ def convert(
         return None, None
     if data_type == "f" or (isinstance(value, str) and value.startswith("=")):
         return str(value), FORMULA
+    if data_type == UNREADABLE_TYPE:
+        return str(value), f"cannot be read (the file holds {str(value)[:40]!r}); retype the cell"
     if data_type == "e":
         return str(value), f"holds the Excel error {value}; enter a value"
     if isinstance(value, str):

@@ -37,6 +37,7 @@ from allocator.io.excel_reading import (
     column_prefix,
     reading_order,
 )
+from allocator.io.excel_safe import safe_sheet
 from allocator.io.excel_settings import read_settings
 from allocator.io.excel_zip import check_workbook_bytes
 from allocator.io.read_limits import ReadBudget, ReadLimits
@@ -322,7 +323,7 @@ def _read_sheets(wb: Any, reading: Reading) -> None:
                 name, None, f"sheet {name!r} is not part of the template; ignored", code=WARNING
             )
     if normalise(SCENARIO_SHEET) in present:
-        read_settings(wb[present[normalise(SCENARIO_SHEET)]], reading)
+        read_settings(safe_sheet(wb[present[normalise(SCENARIO_SHEET)]]), reading)
     else:
         reading.issue(SCENARIO_SHEET, None, "the required sheet 'Scenario' is missing")
     nested: list[tuple[str, list[Row]]] = []
@@ -335,7 +336,7 @@ def _read_sheets(wb: Any, reading: Reading) -> None:
             code = "invalid" if sheet.required else WARNING
             reading.issue(sheet.name, None, f"the {required} {sheet.name!r} is missing", code=code)
             continue
-        ws = wb[actual]
+        ws = safe_sheet(wb[actual])
         if not hasattr(ws, "iter_rows"):
             reading.issue(sheet.name, None, "is a chart, not a sheet of rows")
             continue

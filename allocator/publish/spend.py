@@ -11,10 +11,11 @@ def matching_spend_pence(rule: MinimumSpend, scenario: Scenario, result: Allocat
     """What an allocation spent on a minimum-spend rule's uses, counted as the rule counts it.
 
     With ``funder_ids`` it is those funders' pooled money to matching providers and
-    segments; otherwise matching cells and schemes, plus matching pass-through money
+    segments (with ``place_ids`` too, providers working only in those places); otherwise matching cells and schemes, plus matching pass-through money
     when the rule does not filter by place.
     """
     kinds = {p.provider_id: p.kind for p in scenario.providers}
+    places = {p.provider_id: p.place_ids for p in scenario.providers}
 
     def provider_ok(provider_id: str) -> bool:
         if not (rule.provider_kinds or rule.provider_ids):
@@ -30,6 +31,7 @@ def matching_spend_pence(rule: MinimumSpend, scenario: Scenario, result: Allocat
             for f in result.flows
             if f.funder_id in rule.funder_ids
             and provider_ok(f.provider_id)
+            and rule.covers_places(places[f.provider_id])
             and segment_ok(f.segment_id)
         )
     place_of = {n.neighbourhood_id: n.place_id for n in scenario.neighbourhoods}

@@ -4,8 +4,7 @@
 with ``code == "warning"`` do not block a solve (`blocking` leaves them out): they are
 findings a user should see (a segment nobody serves) or arithmetic that makes the
 scenario infeasible, which the solver then diagnoses with the least change that fixes it.
-Every other issue blocks. Parse errors become issues of the same shape through
-`issues_from_validation_error`, so a file's problems are reported together.
+Every other issue blocks; parse errors become issues of the same shape.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from allocator.validate.common import (
 )
 from allocator.validate.parse_errors import issues_from_validation_error
 from allocator.validate.references import check_duplicate_ids, check_references, check_served
+from allocator.validate.strict_checks import STRICT_CHECKS
 from models import (
     ObjectiveKind,
     PaceForm,
@@ -371,6 +371,7 @@ CHECKS: tuple[Check, ...] = (
     check_reserve,
     check_commitments,
     check_provider_capacity,
+    *STRICT_CHECKS,
 )
 
 

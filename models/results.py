@@ -46,9 +46,23 @@ class PoolLine(DomainModel):
     pooled_pence: int
     reserve_pence: int
     allocated_pence: int = Field(
-        description="Pooled money allocated to providers (pooled − reserve)."
+        description="Pooled money allocated to providers (pooled − reserve − lapsed)."
     )
     to_providers_pence: dict[str, int] = Field(default_factory=dict)
+    lapsed_pence: int = Field(
+        default=0, description="Entitlements not claimed: they lapse and are not carried forward."
+    )
+
+
+class LapseLine(DomainModel):
+    """One use-it-or-lose-it entitlement: what was claimed and what lapsed (they add to it)."""
+
+    entitlement_id: str
+    funder_id: str
+    neighbourhood_id: str
+    entitlement_pence: int
+    claimed_pence: int
+    lapsed_pence: int
 
 
 class PotSummary(DomainModel):
@@ -57,6 +71,7 @@ class PotSummary(DomainModel):
     pooled_pence: int
     reserve_pence: int
     capitated_pence: int
+    lapsed_pence: int = 0
 
 
 class UnitLine(DomainModel):
@@ -306,6 +321,7 @@ class AllocationResult(DomainModel):
     timings: Timings
     pot: PotSummary
     pool: list[PoolLine]
+    lapses: list[LapseLine] = Field(default_factory=list)
     systems: list[UnitLine]
     places: list[UnitLine]
     neighbourhoods: list[UnitLine]

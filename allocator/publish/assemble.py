@@ -26,6 +26,7 @@ from allocator.publish.lines import (
     _scheme_lines,
     _unit_lines,
     _value_lines,
+    lapse_lines,
 )
 from allocator.publish.pence_plan import PencePlan, unit_allocations
 from allocator.stages.sequence import STAGE_DESCRIPTIONS, SequenceOutcome
@@ -141,8 +142,10 @@ def _assemble(
             pooled_pence=pot.pooled_pence,
             reserve_pence=pot.reserve_pence,
             capitated_pence=pot.capitated_pence,
+            lapsed_pence=0 if plan is None else int(plan.lapse_pence.sum()),
         ),
         pool=_pool_lines(f, plan),
+        lapses=lapse_lines(f, plan),
         systems=_unit_lines(
             f,
             UnitLevel.SYSTEM,

@@ -33,6 +33,12 @@ class StageReport(DomainModel):
     objective_unit: str
     solve_time_s: float
     mip_gap: float | None = None
+    published: float | None = Field(
+        default=None,
+        description="The published allocation's own figure for this stage after rounding to "
+        "pence (largest shortfall, sum of shortfalls, value, change from baseline), in the "
+        "stage's unit; none for stages without one.",
+    )
 
 
 class PoolLine(DomainModel):

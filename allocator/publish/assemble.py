@@ -29,6 +29,7 @@ from allocator.publish.lines import (
     lapse_lines,
 )
 from allocator.publish.pence_plan import PencePlan, unit_allocations
+from allocator.publish.stage_figures import with_published_figures
 from allocator.stages.sequence import STAGE_DESCRIPTIONS, SequenceOutcome
 from models import UnitLevel
 from models.results import (
@@ -190,7 +191,7 @@ def _assemble(
         value_by = _value_lines(f, plan)
         total = sum(v.value for v in value_by) + sum(line.value for line in result.schemes)
         result = result.model_copy(update={"value_by": value_by, "value_total": total})
-    return result
+    return with_published_figures(f, plan, result)
 
 
 __all__ = ["PENCE_PER_UNIT", "assemble"]

@@ -81,6 +81,17 @@ def solve_scenario(
         outcome = solve_sequence(formulation, name, options, on_stage=on_stage)
     else:
         outcome = sequence(formulation)
+    if outcome.final.termination.reason is TerminationReason.INFEASIBLE and sequence is None:
+        # The rounding headroom holds minimums a few pence above their figures; where that
+        # alone leaves no room, solve the scenario's own figures instead.
+        bare = formulate(scenario, extend=extend, headroom=False)
+        retry = solve_sequence(bare, name, options, on_stage=on_stage)
+        if retry.final.termination.reason is not TerminationReason.INFEASIBLE:
+            formulation, outcome = bare, retry
+            outcome.notes.append(
+                "Solved without the rounding headroom: holding the minimum spends a few "
+                "pence above their figures left no feasible allocation."
+            )
     solved = time.perf_counter()
     final = outcome.final
     x = final.x if final.termination.reason.has_solution else None

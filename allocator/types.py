@@ -64,6 +64,7 @@ class RowFamily(enum.StrEnum):
     PACE_FLOOR = "pace.floor"
     PACE_CAP = "pace.cap"
     FAIR_SHARE_BAND = "fairshare.band"
+    ENTITLEMENT = "entitlement"  # a neighbourhood's entitlements claimed <= its eligible spend
     RISK_CVAR_PROVIDER = "risk.cvar.provider"
     RISK_CVAR_POOL = "risk.cvar.pool"
     FAIRNESS = "fairness"  # internal: shortfall rows of the fairness stages

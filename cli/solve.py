@@ -147,8 +147,14 @@ def print_summary(result: AllocationResult) -> None:
         objective = (
             "n/a" if stage.objective is None else f"{stage.objective:,.6g} {stage.objective_unit}"
         )
+        published = (
+            ""
+            if stage.published is None
+            else f"; published {stage.published:,.6g} {stage.objective_unit} after rounding"
+        )
         console.print(
-            f"  stage {stage.stage}: {stage.status}, {objective} ({stage.solve_time_s:.3f}s)"
+            f"  stage {stage.stage}: {stage.status}, {objective}{published}"
+            f" ({stage.solve_time_s:.3f}s)"
         )
 
 

@@ -14,7 +14,14 @@ from models.enums import (
     RiskShareProfile,
     UnitLevel,
 )
-from models.funding import ContingencyReserve, Funder, MinimumSpend, PassThrough, RingFence
+from models.funding import (
+    ContingencyReserve,
+    Entitlement,
+    Funder,
+    MinimumSpend,
+    PassThrough,
+    RingFence,
+)
 from models.providers import (
     ActivityPayment,
     BlendedPayment,
@@ -60,6 +67,7 @@ __all__ = [
     "ContingencyReserve",
     "CurvePoint",
     "DemandGrowth",
+    "Entitlement",
     "FairShare",
     "FairShareForm",
     "Funder",

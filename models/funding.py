@@ -51,6 +51,22 @@ class RingFence(DomainModel):
     provider_ids: tuple[Id, ...] = ()
 
 
+class Entitlement(DomainModel):
+    """A neighbourhood's use-it-or-lose-it entitlement from a ring-fenced funder.
+
+    E.g. the additional roles reimbursement scheme: up to ``amount_pence`` of the funder's
+    money may be claimed for the neighbourhood's eligible spend (the uses the funder's
+    ring-fences allow); what is not claimed lapses back to the funder and is not carried to
+    the next year. The funder's contribution = funded + reserve + lapsed.
+    """
+
+    entitlement_id: Id
+    funder_id: Id
+    neighbourhood_id: Id
+    name: Name = ""
+    amount_pence: Pence
+
+
 class MinimumSpend(SoftRule):
     """At least a minimum must be spent on matching uses.
 

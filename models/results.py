@@ -33,6 +33,12 @@ class StageReport(DomainModel):
     objective_unit: str
     solve_time_s: float
     mip_gap: float | None = None
+    published: float | None = Field(
+        default=None,
+        description="The published allocation's own figure for this stage after rounding to "
+        "pence (largest shortfall, sum of shortfalls, value, change from baseline), in the "
+        "stage's unit; none for stages without one.",
+    )
 
 
 class PoolLine(DomainModel):
@@ -46,9 +52,23 @@ class PoolLine(DomainModel):
     pooled_pence: int
     reserve_pence: int
     allocated_pence: int = Field(
-        description="Pooled money allocated to providers (pooled − reserve)."
+        description="Pooled money allocated to providers (pooled − reserve − lapsed)."
     )
     to_providers_pence: dict[str, int] = Field(default_factory=dict)
+    lapsed_pence: int = Field(
+        default=0, description="Entitlements not claimed: they lapse and are not carried forward."
+    )
+
+
+class LapseLine(DomainModel):
+    """One use-it-or-lose-it entitlement: what was claimed and what lapsed (they add to it)."""
+
+    entitlement_id: str
+    funder_id: str
+    neighbourhood_id: str
+    entitlement_pence: int
+    claimed_pence: int
+    lapsed_pence: int
 
 
 class PotSummary(DomainModel):
@@ -57,6 +77,7 @@ class PotSummary(DomainModel):
     pooled_pence: int
     reserve_pence: int
     capitated_pence: int
+    lapsed_pence: int = 0
 
 
 class UnitLine(DomainModel):
@@ -306,6 +327,7 @@ class AllocationResult(DomainModel):
     timings: Timings
     pot: PotSummary
     pool: list[PoolLine]
+    lapses: list[LapseLine] = Field(default_factory=list)
     systems: list[UnitLine]
     places: list[UnitLine]
     neighbourhoods: list[UnitLine]

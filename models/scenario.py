@@ -9,7 +9,7 @@ from pydantic import Field
 
 from models.base import DomainModel
 from models.fields import Id, Name, Pence
-from models.funding import ContingencyReserve, Funder, MinimumSpend, RingFence
+from models.funding import ContingencyReserve, Entitlement, Funder, MinimumSpend, RingFence
 from models.providers import Provider, Scheme
 from models.risk import OutturnVolatility, RiskShareAgreement
 from models.rules import FairShare, Objective, PaceOfChange, ValueCurve
@@ -44,6 +44,7 @@ class Scenario(DomainModel):
     funders: tuple[Funder, ...] = Field(min_length=1)
     ring_fences: tuple[RingFence, ...] = ()
     minimum_spends: tuple[MinimumSpend, ...] = ()
+    entitlements: tuple[Entitlement, ...] = ()
     reserve: ContingencyReserve = Field(default_factory=ContingencyReserve)
     providers: tuple[Provider, ...] = Field(min_length=1)
     schemes: tuple[Scheme, ...] = ()
@@ -59,10 +60,14 @@ class Scenario(DomainModel):
     outturn: OutturnVolatility = Field(default_factory=OutturnVolatility)
 
     def canonical_json(self) -> str:
-        """Key-sorted, whitespace-free JSON of the full document (defaults included)."""
-        return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        """Key-sorted, whitespace-free JSON of the full document (defaults included).
+
+        A scenario without entitlements hashes as it did before they existed.
+        """
+        document = self.model_dump(mode="json")
+        if not document["entitlements"]:
+            del document["entitlements"]
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON: equal scenarios hash equal, whatever the file format."""

@@ -37,6 +37,7 @@ ROW_FAMILIES = (
     RowFamily.PACE_FLOOR,
     RowFamily.PACE_CAP,
     RowFamily.FAIR_SHARE_BAND,
+    RowFamily.ENTITLEMENT,
 )
 # The minimum-spend rounding headroom is a safeguard of publishing, not a rule family: after
 # money moved to £m and the tie-break landed, no test scenario needs it any more (see the

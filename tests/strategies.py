@@ -184,7 +184,7 @@ def feasible_scenarios(
 def _add_rules(
     draw: st.DrawFn, document: dict[str, Any], *, growth: float, floor: float, cap: float
 ) -> dict[str, Any]:
-    """Minimum spends, place or system convergence and bands that stay feasible.
+    """Minimum spends, entitlements, place or system convergence and bands that stay feasible.
 
     W0 serves every place and segment and may grow from its floor up to its cap while the
     others stay at their floors, so a minimum on what F0 gives W0, or on W0's cells in one
@@ -224,6 +224,7 @@ def _add_rules(
             }
         )
     document["minimum_spends"] = minimum_spends
+    document["entitlements"] = _entitlements(draw, document, w0_floor)
     hard_band = any(r["form"] == "band" for r in document["fair_shares"])
     if draw(st.booleans()):
         level = draw(st.sampled_from(["place", "system"]))
@@ -249,3 +250,42 @@ def _add_rules(
             }
         )
     return document
+
+
+def _entitlements(
+    draw: st.DrawFn, document: dict[str, Any], w0_floor: float
+) -> list[dict[str, Any]]:
+    """Use-it-or-lose-it entitlements of the ring-fenced F1 (fenced to W0) at some neighbourhoods.
+
+    Each is at most half of W0's floor spread over the neighbourhoods by weighted population,
+    and together at most F1's money, so W0 can always claim them: they bind the lapse and
+    conservation rows without forcing money out of the pot (which could break other floors).
+    """
+    fenced = [f for f in document["funders"] if f["funder_id"] == "F1"]
+    if not fenced or not draw(st.booleans()):
+        return []
+    weights = {s["segment_id"]: s["cost_weight"] for s in document["segments"]}
+    factor = {a["neighbourhood_id"]: a["factor"] for a in document["local_adjustments"]}
+    wp: dict[str, float] = {}
+    for row in document["populations"]:
+        nid = row["neighbourhood_id"]
+        wp[nid] = wp.get(nid, 0.0) + row["headcount"] * weights[row["segment_id"]] * factor.get(
+            nid, 1.0
+        )
+    total_wp = sum(wp.values())
+    chosen = draw(st.lists(st.sampled_from(sorted(wp)), min_size=1, max_size=3, unique=True))
+    budget = fenced[0]["amount_pence"]
+    out = []
+    for k, nid in enumerate(chosen):
+        room = int(0.5 * w0_floor * wp[nid] / total_wp)
+        amount = min(room, budget, int(fenced[0]["amount_pence"] * draw(st.floats(0.0, 1.0))))
+        budget -= amount
+        out.append(
+            {
+                "entitlement_id": f"E{k}",
+                "funder_id": "F1",
+                "neighbourhood_id": nid,
+                "amount_pence": amount,
+            }
+        )
+    return out

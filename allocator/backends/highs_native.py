@@ -133,9 +133,21 @@ class Ranging:
     col_bound_hi_objective: FloatArray
 
 
+PRIMAL_FEASIBILITY_TOLERANCE = 1e-10
+"""Money columns are in £ millions, so HiGHS's default tolerances (1e-7 for an LP, 1e-6 for
+a MIP's incumbent) would let a rule's row miss its bound by up to 10p (100p), and the
+published pence (rounded from the solver's values) with it; 1e-10 is a hundredth of a
+penny, inside the twentieth of a penny that publishing snaps to the whole penny
+(`allocator.domain.rounding.SNAP_PENCE`). A MIP's incumbent is held to 1e-9 (a tenth of a
+penny): its integer decisions are then re-solved as an LP at the tighter tolerance."""
+MIP_FEASIBILITY_TOLERANCE = 1e-9
+
+
 def _configure(h: Any, options: SolveOptions) -> None:
     settings: dict[str, Any] = {
         "output_flag": bool(options.verbose),
+        "primal_feasibility_tolerance": PRIMAL_FEASIBILITY_TOLERANCE,
+        "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
         "mip_rel_gap": float(options.mip_gap),
         "presolve": "choose" if options.presolve else "off",
     }

@@ -57,9 +57,12 @@ def soft_spec(rule: SoftRule) -> SoftSpec | None:
 class BuildContext:
     """What the build steps share: the scenario, its arrays, the builder and the blocks added so far."""
 
-    def __init__(self, scenario: Scenario, elastic: bool = False) -> None:
+    def __init__(self, scenario: Scenario, elastic: bool = False, headroom: bool = True) -> None:
         self.scenario = scenario
         self.elastic = elastic
+        # Rounding headroom (minimum spends, entitlements): off in the elastic diagnosis and
+        # in the re-solve of a scenario that the headroom alone makes infeasible.
+        self.headroom = headroom and not elastic
         self.a = ScenarioArrays.from_scenario(scenario)
         self.pot = pot_breakdown(scenario)
         self.targets = compute_targets(self.a, self.pot.capitated_pence)

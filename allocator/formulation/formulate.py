@@ -20,6 +20,7 @@ from allocator.domain.pot import PotBreakdown
 from allocator.domain.targets import Targets
 from allocator.formulation import (
     capacity,
+    entitlements,
     fair_shares,
     fairness,
     funding,
@@ -72,7 +73,11 @@ class Formulation:
 
 
 def formulate(
-    scenario: Scenario, *, elastic: bool = False, extend: Extension | None = None
+    scenario: Scenario,
+    *,
+    elastic: bool = False,
+    extend: Extension | None = None,
+    headroom: bool = True,
 ) -> Formulation:
     """Build the program and stage objectives of a (valid) scenario.
 
@@ -81,14 +86,16 @@ def formulate(
     ``extend`` is called last with the build and the totals, to add rule families that are not part of
     the scenario (e.g. CVaR limits over sampled outturns, `allocator.riskaware.aware`).
     """
-    build = BuildContext(scenario, elastic)
+    build = BuildContext(scenario, elastic, headroom)
     cells = funding.build_cells(build)
     scheme_cols = schemes.build_schemes(build)
     schemes.build_required_schemes(build, scheme_cols)
     flows = funding.build_funding(build)
     switches = capacity.build_viability_columns(build)
     totals = capacity.build_totals(build, cells, scheme_cols)
-    funding.build_conservation(build, cells, scheme_cols, flows)
+    lapses = entitlements.build_lapse_columns(build)
+    funding.build_conservation(build, cells, scheme_cols, flows, lapses.by_funder(build))
+    entitlements.build_entitlements(build, cells, flows, lapses)
     capacity.build_capacity_and_viability(build, totals, switches, flows)
     block_providers = payments.build_payments(build, totals)
     place_baseline = pace_of_change.build_pace_of_change(build, cells, totals, block_providers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from allocator.formulation.builder import Expr
 from allocator.formulation.context import (
     BuildContext,
     Cells,
@@ -65,7 +66,11 @@ def build_funding(ctx: BuildContext) -> Flows:
     return Flows(cols, funder.astype(np.int64), provider.astype(np.int64), segment.astype(np.int64))
 
 
-def build_conservation(ctx: BuildContext, cells: Cells, schemes: Schemes, flows: Flows) -> None:
+def build_conservation(
+    ctx: BuildContext, cells: Cells, schemes: Schemes, flows: Flows, lapsed: Expr | None = None
+) -> None:
+    """Each funder's flows (plus what its entitlements let lapse) = its pooled money less its
+    reserve share; each (provider, segment)'s money in = its cells + schemes."""
     a, b = ctx.a, ctx.b
     funder, provider, segment = flows.funder, flows.provider, flows.segment
     n_f = len(a.funder_ids)
@@ -77,6 +82,8 @@ def build_conservation(ctx: BuildContext, cells: Cells, schemes: Schemes, flows:
         dtype=np.float64,
     )
     expr = b.selector(flows.cols, np.arange(funder.size), 1.0, n_f, funder)
+    if lapsed is not None:
+        expr = expr + lapsed
     ctx.rows(
         RowFamily.CONSERVATION_FUNDER,
         Labels.of(funder_id=a.funder_ids),

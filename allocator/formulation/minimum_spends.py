@@ -170,7 +170,7 @@ def rounding_headroom(
         for f in ctx.a.funder_ids
     }
     out = np.zeros(n, dtype=np.int64)
-    if ctx.elastic:
+    if not ctx.headroom:
         return out
     for r, rule in enumerate(rules):
         if not rule.hard:

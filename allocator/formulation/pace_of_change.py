@@ -39,6 +39,9 @@ def build_pace_of_change(
 ) -> FloatArray:
     """Pace-of-change rows for providers, places and systems; returns each place's baseline (pence).
 
+    A place without a given baseline gets the sum of its cells' shares of the providers'
+    baselines, rounded to whole pence: the figure the result publishes, so a rule checked on
+    the published pence (`allocator.publish.recheck`) sees the same baseline as the solve.
     A system's baseline is the sum of its places' baselines.
     """
     a = ctx.a
@@ -47,7 +50,7 @@ def build_pace_of_change(
         [p.baseline_pence if p.baseline_pence is not None else np.nan for p in ctx.scenario.places]
     )
     derived = np.bincount(a.cell_place, weights=cells.baseline_pence, minlength=len(a.place_ids))
-    place_baseline = np.where(np.isnan(place_base), derived, place_base)
+    place_baseline = np.where(np.isnan(place_base), np.rint(derived), place_base)
     not_block = np.ones(len(a.provider_ids), dtype=np.bool_)
     not_block[block_providers] = False
     for rule in ctx.scenario.pace_of_change:

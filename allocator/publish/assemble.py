@@ -26,8 +26,10 @@ from allocator.publish.lines import (
     _scheme_lines,
     _unit_lines,
     _value_lines,
+    lapse_lines,
 )
 from allocator.publish.pence_plan import PencePlan, unit_allocations
+from allocator.publish.stage_figures import with_published_figures
 from allocator.stages.sequence import STAGE_DESCRIPTIONS, SequenceOutcome
 from models import UnitLevel
 from models.results import (
@@ -141,8 +143,10 @@ def _assemble(
             pooled_pence=pot.pooled_pence,
             reserve_pence=pot.reserve_pence,
             capitated_pence=pot.capitated_pence,
+            lapsed_pence=0 if plan is None else int(plan.lapse_pence.sum()),
         ),
         pool=_pool_lines(f, plan),
+        lapses=lapse_lines(f, plan),
         systems=_unit_lines(
             f,
             UnitLevel.SYSTEM,
@@ -187,7 +191,7 @@ def _assemble(
         value_by = _value_lines(f, plan)
         total = sum(v.value for v in value_by) + sum(line.value for line in result.schemes)
         result = result.model_copy(update={"value_by": value_by, "value_total": total})
-    return result
+    return with_published_figures(f, plan, result)
 
 
 __all__ = ["PENCE_PER_UNIT", "assemble"]

@@ -18,6 +18,7 @@ from models import UnitLevel
 from models.results import (
     CellLine,
     FlowLine,
+    LapseLine,
     PoolLine,
     ProviderLine,
     SchemeLine,
@@ -156,6 +157,9 @@ def _pool_lines(f: Formulation, plan: PencePlan | None) -> list[PoolLine]:
                 pid = a.provider_ids[k]
                 to_providers[pid] = to_providers.get(pid, 0) + int(by_provider[k])
         pass_through = sum(item.amount_pence for item in funder.pass_through)
+        lapsed = (
+            0 if plan is None or not plan.lapse_by_funder.size else int(plan.lapse_by_funder[u])
+        )
         lines.append(
             PoolLine(
                 funder_id=funder.funder_id,
@@ -166,11 +170,30 @@ def _pool_lines(f: Formulation, plan: PencePlan | None) -> list[PoolLine]:
                 pooled_pence=pot.pooled_by_funder_pence[funder.funder_id],
                 reserve_pence=pot.reserve_by_funder_pence[funder.funder_id],
                 allocated_pence=pot.pooled_by_funder_pence[funder.funder_id]
-                - pot.reserve_by_funder_pence[funder.funder_id],
+                - pot.reserve_by_funder_pence[funder.funder_id]
+                - lapsed,
                 to_providers_pence=dict(sorted(to_providers.items())),
+                lapsed_pence=lapsed,
             )
         )
     return lines
+
+
+def lapse_lines(f: Formulation, plan: PencePlan | None) -> list[LapseLine]:
+    """Each entitlement's claim and lapse in pence (claimed + lapsed = the entitlement)."""
+    if plan is None:
+        return []
+    return [
+        LapseLine(
+            entitlement_id=e.entitlement_id,
+            funder_id=e.funder_id,
+            neighbourhood_id=e.neighbourhood_id,
+            entitlement_pence=e.amount_pence,
+            claimed_pence=e.amount_pence - int(lapsed),
+            lapsed_pence=int(lapsed),
+        )
+        for e, lapsed in zip(f.scenario.entitlements, plan.lapse_pence.tolist(), strict=True)
+    ]
 
 
 def _provider_lines(f: Formulation, plan: PencePlan) -> list[ProviderLine]:

@@ -9,7 +9,7 @@ each provider, segment and place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ class PencePlan:
     flow_solver: FloatArray  # aligned with flow_pence
     cell_solver: FloatArray  # aligned with cell_pence
     scheme_neighbourhood_solver: FloatArray  # aligned with scheme_neighbourhood_pence
+    # What each entitlement let lapse (aligned with scenario.entitlements) and each funder.
+    lapse_pence: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lapse_by_funder: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _positions(ids: list[str], values: NumArray) -> IntArray:
@@ -82,10 +85,26 @@ def _round_cells(
     return controlled_round(cell_lp, cell_row, a.cell_place, row_totals)
 
 
+def _lapses(f: Formulation, x: FloatArray) -> tuple[IntArray, IntArray]:
+    """Whole pence lapsed per entitlement (each within 0 and its amount) and per funder."""
+    rules = f.scenario.entitlements
+    lapse = np.zeros(len(rules), dtype=np.int64)
+    if rules:
+        solver = x[f.program.cols["entitlement.lapse"].positions] * PENCE_PER_UNIT
+        amount = np.array([e.amount_pence for e in rules], dtype=np.int64)
+        lapse = np.clip(np.rint(solver), 0, amount).astype(np.int64)
+    at = {u: k for k, u in enumerate(f.arrays.funder_ids)}
+    funder = np.array([at[e.funder_id] for e in rules], dtype=np.int64)
+    by_funder = np.bincount(funder, weights=lapse, minlength=len(at)).astype(np.int64)
+    return lapse, by_funder
+
+
 def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
+    """Every published figure in whole pence; money that lapsed is taken off the pot first."""
     a = f.arrays
     program = f.program
     cols = program.cols
+    lapse, lapse_by_funder = _lapses(f, x)
     cell_lp = np.maximum(x[cols["alloc"].positions], 0.0) * PENCE_PER_UNIT
     units = np.rint(x[cols["scheme.units"].positions]).astype(np.int64)
     scheme_cost = np.array([j.cost_per_unit_pence for j in f.scenario.schemes], dtype=np.int64)
@@ -99,7 +118,7 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
     provider_lp = np.bincount(c_provider, weights=cell_lp, minlength=n_p) + np.bincount(
         scheme_provider, weights=scheme_pence, minlength=n_p
     )
-    provider_int = round_to_total(provider_lp, f.pot.capitated_pence)
+    provider_int = round_to_total(provider_lp, f.pot.capitated_pence - int(lapse.sum()))
 
     # (provider, segment) totals within each provider.
     cell_key = c_provider * n_s + c_segment
@@ -123,9 +142,15 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
     pos = np.searchsorted(keys, flow_key_all)
     valid = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == flow_key_all)
     flow_lp = np.maximum(x[cols["funding"].positions], 0.0) * PENCE_PER_UNIT
-    allocated = np.array(
-        [f.pot.pooled_by_funder_pence[u] - f.pot.reserve_by_funder_pence[u] for u in a.funder_ids],
-        dtype=np.int64,
+    allocated = (
+        np.array(
+            [
+                f.pot.pooled_by_funder_pence[u] - f.pot.reserve_by_funder_pence[u]
+                for u in a.funder_ids
+            ],
+            dtype=np.int64,
+        )
+        - lapse_by_funder
     )
     sel = np.flatnonzero(valid)
     try:
@@ -170,6 +195,8 @@ def plan_pence(f: Formulation, x: FloatArray) -> PencePlan:
         flow_solver=flow_lp[sel],
         cell_solver=cell_lp,
         scheme_neighbourhood_solver=np.asarray(scheme_nb_lp, dtype=np.float64),
+        lapse_pence=lapse,
+        lapse_by_funder=lapse_by_funder,
     )
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from allocator.publish.entitlement_check import (
+    entitlement_problems,
+    lapse_reconciliation_problems,
+)
 from allocator.publish.spend import minimum_spend_problems
 from models import FairShareForm, PaceForm, PaymentKind, ProviderKind, Scenario, UnitLevel
 from models.providers import is_small_contract
@@ -23,15 +27,19 @@ def reconciliation_problems(scenario: Scenario, result: AllocationResult) -> lis
     if pot.total_pence != pot.pass_through_pence + pot.reserve_pence + pot.capitated_pence:
         out.append("pool in != pass-through + reserve + capitated pot")
     for line in result.pool:
-        if (
-            line.contribution_pence
-            != line.pass_through_pence + line.reserve_pence + line.allocated_pence
+        if line.contribution_pence != (
+            line.pass_through_pence + line.reserve_pence + line.allocated_pence + line.lapsed_pence
         ):
             out.append(
                 f"funder {line.funder_id}: contribution != pass-through + reserve + allocated"
+                " + lapsed"
             )
-        if sum(line.to_providers_pence.values()) != line.contribution_pence - line.reserve_pence:
-            out.append(f"funder {line.funder_id}: money to providers != contribution − reserve")
+        if sum(line.to_providers_pence.values()) != (
+            line.contribution_pence - line.reserve_pence - line.lapsed_pence
+        ):
+            out.append(
+                f"funder {line.funder_id}: money to providers != contribution − reserve − lapsed"
+            )
     flows_by_funder: dict[str, int] = defaultdict(int)
     for flow in result.flows:
         flows_by_funder[flow.funder_id] += flow.amount_pence
@@ -47,8 +55,9 @@ def reconciliation_problems(scenario: Scenario, result: AllocationResult) -> lis
             out.append(f"provider {p.provider_id}: funders != budget")
         if sum(p.by_place_pence.values()) != p.budget_pence - p.pass_through_pence:
             out.append(f"provider {p.provider_id}: places != budget − pass-through")
-    if budgets != pot.capitated_pence + pot.pass_through_pence:
-        out.append("provider budgets != capitated pot + pass-through")
+    if budgets != pot.capitated_pence + pot.pass_through_pence - pot.lapsed_pence:
+        out.append("provider budgets != capitated pot + pass-through − lapsed")
+    out += lapse_reconciliation_problems(scenario, result)
     cells_by_provider: dict[str, int] = defaultdict(int)
     for cell in result.cells:
         cells_by_provider[cell.provider_id] += cell.budget_pence
@@ -71,8 +80,10 @@ def reconciliation_problems(scenario: Scenario, result: AllocationResult) -> lis
     for s in result.systems:
         if by_system[s.unit_id] != s.allocation_pence:
             out.append(f"system {s.unit_id}: places != system")
-    if sum(s.allocation_pence or 0 for s in result.systems) != pot.capitated_pence:
-        out.append("systems != capitated pot")
+    if sum(s.allocation_pence or 0 for s in result.systems) != (
+        pot.capitated_pence - pot.lapsed_pence
+    ):
+        out.append("systems != capitated pot − lapsed")
     for level in (result.systems, result.places, result.neighbourhoods):
         if sum(u.target_pence for u in level) != pot.capitated_pence:
             out.append(f"{level[0].level} targets != capitated pot")
@@ -130,6 +141,7 @@ def rule_problems(scenario: Scenario, result: AllocationResult) -> list[str]:
             if not lo <= (unit.allocation_pence or 0) <= hi:
                 out.append(f"{unit.unit_id}: outside fair-share band")
     out += minimum_spend_problems(scenario, result)
+    out += entitlement_problems(scenario, result)
     kinds = {p.provider_id: p.kind for p in scenario.providers}
     for fence in scenario.ring_fences:
         allowed_segments = set(fence.segment_ids)

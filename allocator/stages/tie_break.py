@@ -36,6 +36,8 @@ from allocator.types import FloatArray, Stage
 CHANGE_BLOCKS = ("stability.up", "stability.down")  # a cell's change from baseline
 FLOW_BLOCK = "funding"  # funder -> (provider, segment) flows
 FLOW_WEIGHT = 1e-3  # a £ of flow, relative to a £ of change
+LAPSE_BLOCK = "entitlement.lapse"  # use-it-or-lose-it money not claimed
+LAPSE_WEIGHT = 4.0  # above any £ of change (1-2), so earlier stages' slack is never lapsed
 
 
 def hashed_factor(key: str) -> float:
@@ -76,6 +78,8 @@ def tie_break_objective(formulation: Formulation) -> FloatArray:
     for name in CHANGE_BLOCKS:
         if name in program.cols:
             weight[program.cols[name].positions] = 1.0
+    if LAPSE_BLOCK in program.cols:
+        weight[program.cols[LAPSE_BLOCK].positions] = LAPSE_WEIGHT
     c: FloatArray = weight * (1.0 + factors)
     return c
 

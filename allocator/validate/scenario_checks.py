@@ -26,6 +26,7 @@ from allocator.validate.common import (
     blocking_issue,
     warning_issue,
 )
+from allocator.validate.entitlement_rules import check_entitlements
 from allocator.validate.parse_errors import issues_from_validation_error
 from allocator.validate.references import check_duplicate_ids, check_references, check_served
 from allocator.validate.strict_checks import STRICT_CHECKS
@@ -362,6 +363,7 @@ CHECKS: tuple[Check, ...] = (
     check_service_coverage,
     check_ring_fences,
     check_minimum_spend_uses,
+    check_entitlements,
     check_value_curves,
     check_schemes,
     check_pace_rules,

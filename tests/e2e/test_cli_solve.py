@@ -21,6 +21,10 @@ def test_solve_prints_the_allocation_and_writes_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "£4,060,000.00" in result.output  # Northtown GPs' budget
     assert "Binding rules" in result.output
+    # Each stage shows its optimum and the published allocation's own figure after rounding.
+    assert "stage stability: optimal, 1.972e+06 £; published 1.972e+06 £ after rounding" in (
+        " ".join(result.output.split())
+    )
     document = json.loads(out.read_text())
     assert document["status"] == "optimal"
     assert {p["provider_id"]: p["budget_pence"] for p in document["providers"]}["C"] == 220_000_000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 
 from allocator.pipeline import solve_scenario
@@ -19,9 +18,6 @@ def test_feasible_scenarios_reconcile_and_honour_every_rule(scenario: Scenario) 
     assert rule_problems(scenario, result) == []
 
 
-# Known failure, open in issue 13: after the £m units, the LP chain and the tie-break were
-# merged, a generated place convergence rule is published a penny under its floor.
-@pytest.mark.xfail(reason="a place convergence floor missed by a penny after the merge (issue 13)")
 @given(feasible_scenarios(with_rules=True))
 def test_published_pence_honour_minimum_spends_convergence_and_bands(scenario: Scenario) -> None:
     """Every hard rule holds on the published pence, not only in the solver's floats."""

@@ -53,7 +53,7 @@ from allocator.stages.sequence import (
     solve_sequence,
     stage_sequence,
 )
-from allocator.stages.tie_break import held_bound
+from allocator.stages.tie_break import held_bound, tie_break_options
 from allocator.types import FloatArray, Stage
 
 CACHE_SIZE = 32
@@ -207,7 +207,8 @@ class WarmSolver:
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)
             if stage is Stage.TIE_BREAK:  # from scratch, as `solve_sequence` solves it
-                solution = get_backend(self.backend).solve(program, self.options)
+                backend = get_backend(self.backend)
+                solution = backend.solve(program, tie_break_options(backend.name, self.options))
             else:
                 solution = self._run_stage(position, program)
             outcomes.append(StageOutcome(stage, c, solution))

@@ -1,0 +1,47 @@
+"""`allocator solve` starts fast: it never imports the service, Dask, plotting or Excel.
+
+The command runs in a fresh interpreter on the tiny example; the modules it loaded are
+read at exit. (Not timed: what is imported decides the start-up, and it can be checked.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_FOR_SOLVE = (
+    "api",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "dask",
+    "distributed",
+    "matplotlib",
+    "openpyxl",
+)
+PROBE = """
+import atexit, json, runpy, sys
+out = sys.argv[1]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = ["allocator", "solve", sys.argv[2]]
+runpy.run_module("cli.app", run_name="__main__")
+"""
+
+
+def test_solve_does_not_import_the_service_dask_or_plotting(tmp_path: Path) -> None:
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), str(ROOT / "data" / "tiny" / "tiny.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(out.read_text())}
+    assert "allocator" in loaded and "highspy" in loaded  # the probe really solved
+    assert sorted(loaded.intersection(NOT_FOR_SOLVE)) == []

@@ -30,14 +30,7 @@ from allocator.validate.entitlement_rules import check_entitlements
 from allocator.validate.parse_errors import issues_from_validation_error
 from allocator.validate.references import check_duplicate_ids, check_references, check_served
 from allocator.validate.strict_checks import STRICT_CHECKS
-from models import (
-    ObjectiveKind,
-    PaceForm,
-    Provider,
-    RiskShareProfile,
-    Scenario,
-    UnitLevel,
-)
+from models import ObjectiveKind, PaceForm, Provider, RiskShareProfile, Scenario, UnitLevel
 
 __all__ = [
     "CHECKS",

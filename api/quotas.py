@@ -7,9 +7,9 @@ other tenant. A request that would go over a limit is refused with 429 and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from api.errors import QueueFull
@@ -40,30 +40,48 @@ def _serialise(session: Session, kind: str, principal: Principal, systems: Itera
         )
 
 
+def _enforce(
+    session: Session,
+    *,
+    mine: Select[int],
+    per_system: Callable[[str], Select[int]],
+    systems: Iterable[str],
+    key_limit: int,
+    system_limit: int,
+    settings: Settings,
+) -> None:
+    """429 when the key's active count, or any system's, is already at its limit."""
+    count = session.scalar(mine) or 0
+    if count >= key_limit:
+        raise _refuse("this key", count, key_limit, settings)
+    for system in sorted(set(systems)):
+        count = session.scalar(per_system(system)) or 0
+        if count >= system_limit:
+            raise _refuse(f"system {system}", count, system_limit, settings)
+
+
 def check_job_quota(
     session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
 ) -> None:
     """429 unless the key and every system may have one more active solve job."""
     _serialise(session, "jobs", principal, systems)
     active = JobRow.state.in_(ACTIVE)
-    mine = session.scalar(
-        select(func.count())
+    _enforce(
+        session,
+        mine=select(func.count())
         .select_from(JobRow)
-        .where(active, JobRow.created_by == principal.key_id)
-    )
-    if (mine or 0) >= settings.max_active_jobs_per_key:
-        raise _refuse("this key", mine or 0, settings.max_active_jobs_per_key, settings)
-    for system in sorted(set(systems)):
-        count = session.scalar(
+        .where(active, JobRow.created_by == principal.key_id),
+        per_system=lambda system: (
             select(func.count(func.distinct(JobRow.id)))
             .select_from(JobRow)
             .join(ScenarioSystem, ScenarioSystem.scenario_pk == JobRow.scenario_pk)
             .where(active, ScenarioSystem.system_id == system)
-        )
-        if (count or 0) >= settings.max_active_jobs_per_system:
-            raise _refuse(
-                f"system {system}", count or 0, settings.max_active_jobs_per_system, settings
-            )
+        ),
+        systems=systems,
+        key_limit=settings.max_active_jobs_per_key,
+        system_limit=settings.max_active_jobs_per_system,
+        settings=settings,
+    )
 
 
 def check_batch_quota(
@@ -72,24 +90,22 @@ def check_batch_quota(
     """429 unless the key and every system may have one more active batch."""
     _serialise(session, "batches", principal, systems)
     active = BatchRow.state.in_(ACTIVE)
-    mine = session.scalar(
-        select(func.count())
+    _enforce(
+        session,
+        mine=select(func.count())
         .select_from(BatchRow)
-        .where(active, BatchRow.created_by == principal.key_id)
-    )
-    if (mine or 0) >= settings.max_active_batches_per_key:
-        raise _refuse("this key", mine or 0, settings.max_active_batches_per_key, settings)
-    for system in sorted(set(systems)):
-        count = session.scalar(
+        .where(active, BatchRow.created_by == principal.key_id),
+        per_system=lambda system: (
             select(func.count(func.distinct(BatchRow.id)))
             .select_from(BatchRow)
             .join(BatchSystem, BatchSystem.batch_id == BatchRow.id)
             .where(active, BatchSystem.system_id == system)
-        )
-        if (count or 0) >= settings.max_active_batches_per_system:
-            raise _refuse(
-                f"system {system}", count or 0, settings.max_active_batches_per_system, settings
-            )
+        ),
+        systems=systems,
+        key_limit=settings.max_active_batches_per_key,
+        system_limit=settings.max_active_batches_per_system,
+        settings=settings,
+    )
 
 
 __all__ = ["QueueFull", "check_batch_quota", "check_job_quota"]

@@ -62,7 +62,7 @@ PCN_YEAR = "2022/23"  # the only year that publishes PCN codes
 NO_PCN = frozenset({"", "U"})  # "U" is published as "Unallocated"
 UNASSIGNED = "unassigned"
 DEFAULT_GBP_PER_HEAD = 1_500.0  # illustrative pot: about the order of ICB core allocations
-POP, WP = "pop 2022/23", "Final WP"
+POP, WP, PMC_WP = "pop 2022/23", "Final WP", "Final PMC WP"
 _CODES = [
     "Practice_Code",
     "CCG21",
@@ -95,8 +95,8 @@ def read_year(year: str, directory: Path | None = None) -> pd.DataFrame:
     path = (directory or REFERENCE_DIR) / YEARS[parse_year(year)]
     frame = pd.read_csv(
         path,
-        usecols=[*_CODES, POP, WP],
-        dtype=dict.fromkeys(_CODES, str) | {POP: np.float64, WP: np.float64},
+        usecols=[*_CODES, POP, WP, PMC_WP],
+        dtype=dict.fromkeys(_CODES, str) | dict.fromkeys((POP, WP, PMC_WP), np.float64),
         keep_default_na=False,
     )
     for column in _CODES:
@@ -108,7 +108,7 @@ def practice_table(year: str, directory: Path | None = None) -> pd.DataFrame:
     """Practices with their system, place and neighbourhood keys, population and weighted population.
 
     Columns: practice, system_id, system_name, place_id, place_name, pcn, pcn_name,
-    neighbourhood_id, pop, wp.
+    neighbourhood_id, pop, wp (core services), pmc_wp (primary medical care).
     """
     year = parse_year(year)
     rows = read_year(year, directory)
@@ -136,6 +136,7 @@ def practice_table(year: str, directory: Path | None = None) -> pd.DataFrame:
             "pcn_name": np.where(unassigned, "Practices not in a PCN", np.asarray(pcn_name)),
             "pop": rows[POP],
             "wp": rows[WP],
+            "pmc_wp": rows[PMC_WP],
         }
     )
     out["neighbourhood_id"] = out["pcn"].astype(str) + "." + out["place_id"].astype(str)
@@ -147,9 +148,11 @@ class NhseTables:
     """The three levels of the import, one row per unit, in a stable order."""
 
     year: str
-    systems: pd.DataFrame  # system_id, system_name, pop, wp
-    places: pd.DataFrame  # place_id, place_name, system_id, pop, wp
-    neighbourhoods: pd.DataFrame  # neighbourhood_id, pcn, pcn_name, place_id, pop, wp, practices
+    systems: pd.DataFrame  # system_id, system_name, pop, wp, pmc_wp
+    places: pd.DataFrame  # place_id, place_name, system_id, pop, wp, pmc_wp
+    neighbourhoods: (
+        pd.DataFrame
+    )  # neighbourhood_id, pcn, pcn_name, place_id, pop, wp, pmc_wp, practices
 
 
 def nhse_tables(year: str, directory: Path | None = None) -> NhseTables:
@@ -162,11 +165,12 @@ def nhse_tables(year: str, directory: Path | None = None) -> NhseTables:
             system_id=("system_id", "first"),
             pop=("pop", "sum"),
             wp=("wp", "sum"),
+            pmc_wp=("pmc_wp", "sum"),
         )
         .reset_index()
     )
     system_names = practices.groupby("system_id")["system_name"].first()
-    systems = places.groupby("system_id", sort=True)[["pop", "wp"]].sum().reset_index()
+    systems = places.groupby("system_id", sort=True)[["pop", "wp", "pmc_wp"]].sum().reset_index()
     systems.insert(1, "system_name", systems["system_id"].map(system_names))
     practices["place_id"] = practices["place_id"].astype(str)
     neighbourhoods = (
@@ -177,6 +181,7 @@ def nhse_tables(year: str, directory: Path | None = None) -> NhseTables:
             place_id=("place_id", "first"),
             pop=("pop", "sum"),
             wp=("wp", "sum"),
+            pmc_wp=("pmc_wp", "sum"),
             practices=("practice", "count"),
         )
         .reset_index()

@@ -41,6 +41,13 @@ def import_nhse(
             "from the previous published year's weighted populations."
         ),
     ] = None,
+    per_head_share: Annotated[
+        float,
+        typer.Option(
+            help="λ: last year's shares sit this far from weighted-population shares towards "
+            "plain population shares (0 = last year at target)."
+        ),
+    ] = 0.0,
     convergence: Annotated[
         float | None, typer.Option(help="System-level convergence κ (needs --growth).")
     ] = None,
@@ -83,6 +90,7 @@ def import_nhse(
             convergence_share=convergence,
             floor_growth_share=floor_growth,
             mh_share=mh_share,
+            per_head_share=per_head_share,
         )
         scenario = import_streams(year, options)
         england = nhse_tables(year)

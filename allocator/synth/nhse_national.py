@@ -19,7 +19,10 @@ Last year (``growth_share`` given): the published files hold no allocations, so 
 year's money is derived and documented as such: last year's stream pot = this year's ÷
 (1 + growth), rounded to the penny, shared by the *previous* published year's weighted
 populations (2023/24 for 2024/25, 2022/23 for 2023/24; 2022/23 has no previous file and uses
-its own), i.e. every place was funded exactly at last year's target. Places carry these as
+its own), i.e. every place was funded exactly at last year's target; with
+``per_head_share`` λ > 0, last year's shares sit a fraction λ of the way from those
+weighted-population shares towards plain population shares (an allocation not yet
+converged to need, so some systems are over target and some under). Places carry these as
 baselines (so systems do, as sums); the mental-health baseline of a system is ``mh_share``
 of its core baseline; the core placeholder has the rest.
 
@@ -33,10 +36,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from allocator.domain.rounding import largest_remainder
-from allocator.synth.nhse import YEARS, import_nhse, nhse_tables, parse_year
-from allocator.synth.nhse_streams import CORE, PMC, StreamTargets, stream_targets, subset
+from allocator.synth.nhse import YEARS, NhseTables, import_nhse, nhse_tables, parse_year
+from allocator.synth.nhse_streams import (
+    CORE,
+    PMC,
+    STREAM_COLUMN,
+    StreamTargets,
+    stream_targets,
+    subset,
+)
 from models import (
     FairShare,
     FairShareForm,
@@ -72,6 +83,7 @@ class StreamOptions:
     convergence_share: float | None = None  # system-level convergence κ
     floor_growth_share: float = 0.0
     mh_share: float | None = None  # last year's mental-health share of core; adds the MHIS
+    per_head_share: float = 0.0  # λ: how far last year's shares sat towards plain population
 
 
 def previous_year(year: str) -> str:
@@ -103,8 +115,26 @@ def last_year_targets(year: str, options: StreamOptions) -> dict[str, StreamTarg
     out = {}
     for stream, pot in pots.items():
         last_pot = round(pot / (1.0 + options.growth_share))
-        out[stream] = stream_targets(last, stream, last_pot)
+        out[stream] = stream_targets(
+            _towards_heads(last, stream, options.per_head_share), stream, last_pot
+        )
     return out
+
+
+def _towards_heads(tables: NhseTables, stream: str, share: float) -> NhseTables:
+    """Each unit's stream weight as (1 − λ) × its weighted population + λ × its population,
+    the population scaled to the same total, so shares blend by λ exactly."""
+    if share == 0.0:
+        return tables
+    column = STREAM_COLUMN[stream]
+    scale = float(tables.systems[column].sum() / tables.systems["pop"].sum())
+
+    def blend(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{column: (1 - share) * frame[column] + share * scale * frame["pop"]})
+
+    return NhseTables(
+        tables.year, blend(tables.systems), blend(tables.places), blend(tables.neighbourhoods)
+    )
 
 
 def _check(options: StreamOptions) -> None:
@@ -113,6 +143,26 @@ def _check(options: StreamOptions) -> None:
     rules = options.convergence_share is not None or options.mh_share is not None
     if rules and options.growth_share is None:
         raise ValueError("convergence and the mental-health minimum need last year's growth")
+    shares = {
+        "convergence": options.convergence_share,
+        "mh-share": options.mh_share,
+        "per-head-share": options.per_head_share,
+    }
+    for name, value in shares.items():
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ValueError(f"--{name} is a fraction from 0 to 1, not {value}")
+    for name, growth in (
+        ("growth", options.growth_share),
+        ("floor-growth", options.floor_growth_share),
+    ):
+        if growth is not None and not -1.0 < growth <= 1.0:
+            raise ValueError(f"--{name} is a growth from -1 to 1 (0.04 = 4%), not {growth}")
+    for name, per_head in (
+        ("gbp-per-head", options.gbp_per_head),
+        ("pmc-gbp-per-head", options.pmc_gbp_per_head),
+    ):
+        if not 0.0 < per_head < 1e6:
+            raise ValueError(f"--{name} is a positive amount of pounds, not {per_head}")
 
 
 def import_streams(year: str, options: StreamOptions | None = None) -> Scenario:

@@ -34,6 +34,7 @@ own providers ≥ last year's mental-health baseline × (1 + growth).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,12 @@ class StreamOptions:
     per_head_share: float = 0.0  # λ: how far last year's shares sat towards plain population
 
 
+@lru_cache(maxsize=4)
+def _tables(year: str, system_ids: tuple[str, ...]) -> NhseTables:
+    """One read of a published year per build (the frames are only read, never changed)."""
+    return subset(nhse_tables(year), system_ids)
+
+
 def previous_year(year: str) -> str:
     """The published year before ``year`` (2022/23 for itself: there is no earlier file)."""
     years = list(YEARS)
@@ -97,7 +104,7 @@ def whole_millions_pence(pop: float, gbp_per_head: float) -> int:
 
 
 def stream_pots(year: str, options: StreamOptions) -> dict[str, int]:
-    tables = subset(nhse_tables(year), options.system_ids)
+    tables = _tables(year, options.system_ids)
     pop = float(tables.systems["pop"].sum())
     per_head = {CORE: options.gbp_per_head, PMC: options.pmc_gbp_per_head}
     return {s: whole_millions_pence(pop, per_head[s]) for s in options.streams}
@@ -107,8 +114,8 @@ def last_year_targets(year: str, options: StreamOptions) -> dict[str, StreamTarg
     """Last year's derived allocation of each stream: at last year's target (module doc)."""
     assert options.growth_share is not None
     pots = stream_pots(year, options)
-    places = subset(nhse_tables(year), options.system_ids).places
-    last = subset(nhse_tables(previous_year(year)), options.system_ids)
+    places = _tables(year, options.system_ids).places
+    last = _tables(previous_year(year), options.system_ids)
     missing = sorted(set(places["place_id"]) - set(last.places["place_id"]))
     if missing:
         raise ValueError(f"places {', '.join(missing)} are not in {last.year}")
@@ -170,7 +177,7 @@ def import_streams(year: str, options: StreamOptions | None = None) -> Scenario:
     options = options or StreamOptions()
     _check(options)
     base = import_nhse(year, gbp_per_head=options.gbp_per_head)
-    tables = subset(nhse_tables(year), options.system_ids)
+    tables = _tables(year, options.system_ids)
     if options.system_ids:
         base = _restrict(base, tables.places["place_id"].tolist(), options)
     if options.streams == (CORE,) and options.growth_share is None:
@@ -271,10 +278,7 @@ def _money(
     """Providers, place baselines and rules (module doc)."""
     places = base.places
     if options.growth_share is None:
-        this = {
-            s: stream_targets(subset(nhse_tables(year), options.system_ids), s, p)
-            for s, p in pots.items()
-        }
+        this = {s: stream_targets(_tables(year, options.system_ids), s, p) for s, p in pots.items()}
         core_base, pmc_base = this[CORE].places, this[PMC].places if PMC in this else None
         place_updates: dict[str, object] = {}
     else:

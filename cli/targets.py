@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allocator.domain.targets import LevelTargets, Targets
+from allocator.types import FloatArray
 from cli.common import err, gbp, load_or_exit, pct
 from models import Scenario
 
@@ -50,14 +51,27 @@ def _allocations(path: Path) -> dict[str, dict[str, int]]:
     }
 
 
+class RelativeTo(StrEnum):
+    ENGLAND = "england"  # the whole scenario
+    PARENT = "parent"  # each unit's system
+
+
 def level_table(
-    title: str, level: LevelTargets, names: dict[str, str], allocation: dict[str, int] | None
+    title: str,
+    level: LevelTargets,
+    names: dict[str, str],
+    allocation: dict[str, int] | None,
+    need: FloatArray | None = None,
 ) -> Table:
-    """One row per unit: people, weighted population, need, share and target (and allocation)."""
+    """One row per unit: people, weighted population, need, share and target (and allocation).
+
+    ``need`` replaces the whole-scenario need index (e.g. by the parent-system view).
+    """
     table = Table(title=title)
     columns = ["id", "name", "headcount", "weighted population", "need index", "target share"]
     columns += ["target"] + (["allocation", "distance"] if allocation is not None else [])
-    share, need = level.target_share, level.need_index
+    share = level.target_share
+    need = level.need_index if need is None else need
     rows = []
     for k, unit in enumerate(level.ids):
         row = [
@@ -98,6 +112,7 @@ def print_targets(
     targets: Targets,
     level: Level = Level.ALL,
     allocations: dict[str, dict[str, int]] | None = None,
+    parent_need: dict[str, FloatArray] | None = None,
 ) -> None:
     names = {s.system_id: s.name for s in scenario.systems}
     names |= {p.place_id: p.name for p in scenario.places}
@@ -105,7 +120,11 @@ def print_targets(
     console.print(
         f"[bold]{scenario.scenario_id}[/bold] {scenario.name}: capitated pot "
         f"{gbp(targets.capitated_pot_pence)}; need index = weighted population per head "
-        "relative to the whole scenario"
+        + (
+            "relative to the whole scenario"
+            if parent_need is None
+            else "relative to the unit's system"
+        )
     )
     for key, title, units in (
         (Level.SYSTEM, "Systems", targets.systems),
@@ -114,7 +133,8 @@ def print_targets(
     ):
         if level in (key, Level.ALL):
             allocation = None if allocations is None else allocations[key.value]
-            table = level_table(title, units, names, allocation)
+            need = None if parent_need is None else parent_need[key.value]
+            table = level_table(title, units, names, allocation, need)
             # Never cut numbers on a narrow terminal; let names use up to 200 columns.
             size = console.measure(table)
             width = max(console.width, size.minimum, min(size.maximum, 200))
@@ -128,13 +148,26 @@ def targets(
         Path | None,
         typer.Option(help="An allocation result (.json) to show against the targets."),
     ] = None,
+    need_index: Annotated[
+        RelativeTo,
+        typer.Option(
+            help="Need index relative to england (the whole scenario) or the parent system."
+        ),
+    ] = RelativeTo.ENGLAND,
 ) -> None:
     """Print fair-share targets: headcount, weighted population, need index, share, target."""
     from allocator.domain.arrays import ScenarioArrays
+    from allocator.domain.need_index import parent_need_index
     from allocator.domain.targets import compute_targets
 
     scenario = load_or_exit(path)
     allocations = None if allocation is None else _allocations(allocation)
-    print_targets(
-        scenario, compute_targets(ScenarioArrays.from_scenario(scenario)), level, allocations
-    )
+    arrays = ScenarioArrays.from_scenario(scenario)
+    computed = compute_targets(arrays)
+    parent = None
+    if need_index is RelativeTo.PARENT:
+        parent = {
+            key: parent_need_index(arrays, computed, key)
+            for key in ("system", "place", "neighbourhood")
+        }
+    print_targets(scenario, computed, level, allocations, parent)

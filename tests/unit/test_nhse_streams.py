@@ -155,3 +155,43 @@ def test_cli_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_targets_parent_view_matches_the_import() -> None:
+    """`allocator targets --need-index parent` on an imported scenario: the same indices."""
+    from allocator.domain.arrays import ScenarioArrays
+    from allocator.domain.need_index import parent_need_index
+    from allocator.domain.targets import compute_targets
+    from allocator.synth.nhse_national import StreamOptions, import_streams
+
+    scenario = import_streams("2022/23", StreamOptions(system_ids=("QHM", "QMJ")))
+    arrays = ScenarioArrays.from_scenario(scenario)
+    computed = compute_targets(arrays)
+    part = subset(tables("2022/23"), ("QHM", "QMJ"))
+    for level, ids in (("place", arrays.place_ids), ("neighbourhood", arrays.neighbourhood_ids)):
+        got = parent_need_index(arrays, computed, level)
+        expected = need_index(part, level, CORE, RelativeTo.PARENT).loc[ids].to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # A system's parent is the whole scenario.
+    np.testing.assert_allclose(
+        parent_need_index(arrays, computed, "system"), computed.systems.need_index
+    )
+
+
+def test_targets_command_prints_the_parent_view(tmp_path: Path) -> None:
+    out = tmp_path / "qhm.json"
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["import-nhse", "2022/23", str(out), "--systems", "QHM"]).exit_code == 0
+    )
+    args = ["targets", str(out), "--level", "neighbourhood", "--need-index", "parent"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "relative to the unit's system" in result.output
+    stockton = next(line for line in result.output.splitlines() if "U89141.16C" in line)
+    assert "0.9939" in stockton
+    # `targets` knows only the scenario: its "england" is the whole scenario, here QHM alone,
+    # so it equals the parent view (the import's CSV keeps England as the reference: 1.1114).
+    whole = runner.invoke(app, ["targets", str(out), "--level", "neighbourhood"]).output
+    assert "relative to the whole scenario" in whole
+    assert "0.9939" in next(line for line in whole.splitlines() if "U89141.16C" in line)

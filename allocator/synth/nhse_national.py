@@ -181,7 +181,7 @@ def import_streams(year: str, options: StreamOptions | None = None) -> Scenario:
     if options.system_ids:
         base = _restrict(base, tables.places["place_id"].tolist(), options)
     if options.streams == (CORE,) and options.growth_share is None:
-        return base
+        return Scenario.model_validate(base.model_dump()) if options.system_ids else base
     pots = stream_pots(year, options)
     both = PMC in pots
     hoods = tables.neighbourhoods
@@ -240,7 +240,8 @@ def import_streams(year: str, options: StreamOptions | None = None) -> Scenario:
     update |= _money(year, options, pots, base)
     streams = " and ".join(f"{s} £{pots[s] / 100:,.0f}" for s in pots)
     update["description"] = f"{base.description} Streams: {streams}."
-    return base.model_copy(update=update)
+    # model_copy does not validate: validate the finished document once.
+    return Scenario.model_validate(base.model_copy(update=update).model_dump())
 
 
 def _restrict(base: Scenario, place_ids: list[str], options: StreamOptions) -> Scenario:
@@ -253,9 +254,12 @@ def _restrict(base: Scenario, place_ids: list[str], options: StreamOptions) -> S
     providers = tuple(p for p in base.providers if set(p.place_ids) <= keep)
     shares = np.array([float(p.baseline_pence) for p in providers])
     baselines = largest_remainder(pot, shares)
+    suffix = "-".join(options.system_ids).lower()
+    if len(base.scenario_id) + 1 + len(suffix) > 64:  # the longest an id may be
+        suffix = f"{len(options.system_ids)}-icbs"
     return base.model_copy(
         update={
-            "scenario_id": f"{base.scenario_id}-{'-'.join(options.system_ids).lower()}",
+            "scenario_id": f"{base.scenario_id}-{suffix}",
             "systems": tuple(s for s in base.systems if s.system_id in options.system_ids),
             "places": tuple(p for p in base.places if p.place_id in keep),
             "neighbourhoods": hoods,

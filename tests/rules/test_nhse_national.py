@@ -10,9 +10,11 @@ standard (binding in some systems).
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from allocator.domain.arrays import ScenarioArrays
 from allocator.domain.targets import compute_targets
@@ -20,6 +22,7 @@ from allocator.pipeline import solve_scenario
 from allocator.synth.nhse import nhse_tables
 from allocator.synth.nhse_national import StreamOptions, import_streams
 from allocator.synth.nhse_streams import CORE, PMC, stream_targets, subset
+from cli.app import app
 from models import Scenario
 from models.results import AllocationResult
 from tests.rules.nhse_checks import (
@@ -134,3 +137,14 @@ def test_core_only_default_is_the_plain_import() -> None:
 def test_bad_options_are_clear_errors(options: StreamOptions, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         import_streams(YEAR, options)
+
+
+def test_cli_options_build_the_same_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "five.json"
+    args = ["import-nhse", YEAR, str(out), "--streams", "both", "--systems", ",".join(SYSTEMS),
+            "--growth", "0.04", "--per-head-share", "0.5", "--convergence", "0.25",
+            "--floor-growth", "0.01", "--mh-share", "0.14"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    scenario, _ = solved()
+    assert Scenario.model_validate_json(out.read_text()) == scenario

@@ -71,6 +71,24 @@ class LapseLine(DomainModel):
     lapsed_pence: int
 
 
+class MinimumSpendLine(DomainModel):
+    """One minimum spend: its required figure, how it was derived, and the published spend."""
+
+    rule_id: str
+    hard: bool = True
+    required_pence: int
+    derivation: str = Field(
+        description="How the minimum was derived, e.g. 'baseline £X × NHS recurrent £Y ÷ "
+        "last year £Z, rounded up'."
+    )
+    published_pence: int | None = Field(
+        default=None, description="What the published allocation spent as the rule counts it."
+    )
+    binding: bool = Field(
+        default=False, description="The solver's allocation sits at the minimum (or breaks it)."
+    )
+
+
 class PotSummary(DomainModel):
     total_pence: int
     pass_through_pence: int
@@ -328,6 +346,10 @@ class AllocationResult(DomainModel):
     pot: PotSummary
     pool: list[PoolLine]
     lapses: list[LapseLine] = Field(default_factory=list)
+    minimum_spends: list[MinimumSpendLine] = Field(
+        default_factory=list,
+        description="Each minimum spend's required figure, its derivation and published spend.",
+    )
     systems: list[UnitLine]
     places: list[UnitLine]
     neighbourhoods: list[UnitLine]

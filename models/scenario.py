@@ -26,6 +26,14 @@ from models.system import (
 SCHEMA_VERSION = "1"
 
 
+# Optional fields added after scenarios were first published: left out of the canonical
+# JSON when blank, so an older scenario keeps its content hash.
+_LATER_FIELDS: dict[str, tuple[str, ...]] = {
+    "funders": ("last_year_recurrent_pence", "recurrent_pence"),
+    "minimum_spends": ("growth_from_recurrent",),
+}
+
+
 class Scenario(DomainModel):
     """A budget scenario. Money is integer pence; shares are fractions 0–1."""
 
@@ -62,11 +70,17 @@ class Scenario(DomainModel):
     def canonical_json(self) -> str:
         """Key-sorted, whitespace-free JSON of the full document (defaults included).
 
-        A scenario without entitlements hashes as it did before they existed.
+        A scenario without entitlements or recurrent growth hashes as it did before they
+        existed: their blank fields are left out.
         """
         document = self.model_dump(mode="json")
         if not document["entitlements"]:
             del document["entitlements"]
+        for table, fields in _LATER_FIELDS.items():
+            for row in document[table]:
+                for name in fields:
+                    if row.get(name, 0) is None:
+                        del row[name]
         return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:

@@ -120,7 +120,10 @@ def _minimum_spend(s: Scenario, r: Relaxation, amount: int) -> Scenario:
     rule_id = _rule_id(r)
     rules = tuple(
         m.model_copy(
-            update={"minimum_pence": max(0, m.required_pence() - amount), "baseline_pence": None}
+            update={
+                "minimum_pence": max(0, m.required_pence(s.funders) - amount),
+                "baseline_pence": None,
+            }
         )
         if m.rule_id == rule_id
         else m

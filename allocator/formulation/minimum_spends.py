@@ -136,7 +136,7 @@ def build_minimum_spends(ctx: BuildContext, cells: Cells, schemes: Schemes, flow
             RowFamily.MINIMUM_SPEND.block(rule.rule_id),
             Labels.of(rule_id=[rule.rule_id]),
             expr.row_range(r, r + 1),
-            to_units(float(rule.required_pence() + headroom[r])),
+            to_units(float(rule.required_pence(ctx.scenario.funders) + headroom[r])),
             INF,
             [f"minimum spend: {rule.name or rule.rule_id}"],
             soft_spec(rule),
@@ -179,6 +179,6 @@ def rounding_headroom(
             most = sum(allocated.get(f, 0) for f in set(rule.funder_ids))
         else:
             most = ctx.pot.capitated_pence + int(passed_pence[r])
-        required = rule.required_pence()
+        required = rule.required_pence(ctx.scenario.funders)
         out[r] = max(0, min(int(terms[r]) - 1, most - required))
     return out

@@ -28,6 +28,7 @@ from allocator.publish.lines import (
     _value_lines,
     lapse_lines,
 )
+from allocator.publish.minimum_spend_lines import with_minimum_spend_lines
 from allocator.publish.pence_plan import PencePlan, unit_allocations
 from allocator.publish.stage_figures import with_published_figures
 from allocator.stages.sequence import STAGE_DESCRIPTIONS, SequenceOutcome
@@ -191,7 +192,7 @@ def _assemble(
         value_by = _value_lines(f, plan)
         total = sum(v.value for v in value_by) + sum(line.value for line in result.schemes)
         result = result.model_copy(update={"value_by": value_by, "value_total": total})
-    return with_published_figures(f, plan, result)
+    return with_minimum_spend_lines(s, with_published_figures(f, plan, result))
 
 
 __all__ = ["PENCE_PER_UNIT", "assemble"]

@@ -70,7 +70,8 @@ def minimum_spend_problems(scenario: Scenario, result: AllocationResult) -> list
         if not rule.hard:
             continue
         spent = matching_spend_pence(rule, scenario, result)
-        if spent < rule.required_pence():
-            short = rule.required_pence() - spent
+        required = rule.required_pence(scenario.funders)
+        if spent < required:
+            short = required - spent
             out.append(f"minimum spend {rule.rule_id}: {short}p short of its minimum")
     return out

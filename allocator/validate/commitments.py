@@ -16,6 +16,7 @@ from allocator.domain.money import pence_to_gbp_str as gbp
 from allocator.domain.pot import pot_breakdown, reserve_pence
 from allocator.errors import Issue
 from allocator.validate.common import EMPTY_CONTEXT, ParseContext, blocking_issue, warning_issue
+from allocator.validate.recurrent_checks import required_or_none
 from models import PaymentKind, Provider, ProviderKind, Scenario, UnitLevel
 from models.providers import is_small_contract
 
@@ -177,7 +178,7 @@ def check_commitments(scenario: Scenario, ctx: ParseContext = EMPTY_CONTEXT) -> 
             inside = sum(need_of_kind[k] for k in rule_kinds) + sum(
                 needs[pid][0] for pid in named if kinds[pid] not in rule_kinds
             )
-        need = total_need - inside + max(inside, rule.required_pence())
+        need = total_need - inside + max(inside, required_or_none(rule, scenario.funders) or 0)
         if need > worst_need:
             worst_rule, worst_need = rule, need
     issues: list[Issue] = []
@@ -215,12 +216,13 @@ def _minimum_spend_funders(scenario: Scenario, ctx: ParseContext) -> list[Issue]
             continue
         funders = [f for f in dict.fromkeys(rule.funder_ids) if f in amounts]
         money = sum(amounts[f] - pot.reserve_by_funder_pence.get(f, 0) for f in funders)
-        if rule.required_pence() > money:
+        required = required_or_none(rule, scenario.funders) or 0
+        if required > money:
             issues.append(
                 warning_issue(
                     ("minimum_spends", ctx.pos("minimum_spends", i), "funder_ids"),
                     INFEASIBLE + f"minimum spend {rule.rule_id!r} needs "
-                    f"{gbp(rule.required_pence())} from {', '.join(rule.funder_ids)}, "
+                    f"{gbp(required)} from {', '.join(rule.funder_ids)}, "
                     f"which bring {gbp(money)} after their share of the reserve",
                 )
             )

@@ -28,6 +28,7 @@ from allocator.validate.common import (
 )
 from allocator.validate.entitlement_rules import check_entitlements
 from allocator.validate.parse_errors import issues_from_validation_error
+from allocator.validate.recurrent_checks import check_recurrent_growth, required_or_none
 from allocator.validate.references import check_duplicate_ids, check_references, check_served
 from allocator.validate.strict_checks import STRICT_CHECKS
 from models import ObjectiveKind, PaceForm, Provider, RiskShareProfile, Scenario, UnitLevel
@@ -193,7 +194,7 @@ def check_minimum_spend_uses(scenario: Scenario, ctx: ParseContext = EMPTY_CONTE
         of_kind[provider.kind.value].append(provider)
         by_id[provider.provider_id].append(provider)
     for i, rule in enumerate(scenario.minimum_spends):
-        if rule.required_pence() <= 0:
+        if (required_or_none(rule, scenario.funders) or 0) <= 0:
             continue
         candidates = (
             [p for k in dict.fromkeys(rule.provider_kinds) for p in of_kind[k.value]]
@@ -356,6 +357,7 @@ CHECKS: tuple[Check, ...] = (
     check_service_coverage,
     check_ring_fences,
     check_minimum_spend_uses,
+    check_recurrent_growth,
     check_entitlements,
     check_value_curves,
     check_schemes,

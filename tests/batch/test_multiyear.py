@@ -66,7 +66,7 @@ def test_matching_spend_counts_what_the_rule_counts(realistic: Scenario) -> None
     result = solve_scenario(realistic, explain=False)
     for rule in realistic.minimum_spends:
         spent = matching_spend_pence(rule, realistic, result)
-        assert rule.required_pence() <= spent, rule.rule_id
+        assert rule.required_pence(realistic.funders) <= spent, rule.rule_id
 
 
 def test_plan_stops_at_a_year_without_an_allocation(realistic: Scenario) -> None:

@@ -15,7 +15,8 @@ def test_generated_region_meets_every_minimum_spend_to_the_penny() -> None:
     result = solve_scenario(scenario)
     assert result.feasible, result.status_detail
     short = {
-        rule.rule_id: rule.required_pence() - matching_spend_pence(rule, scenario, result)
+        rule.rule_id: rule.required_pence(scenario.funders)
+        - matching_spend_pence(rule, scenario, result)
         for rule in scenario.minimum_spends
     }
     assert short["S03-bcf-min"] <= 0

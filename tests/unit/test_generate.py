@@ -93,9 +93,9 @@ def feasibility_problems(s: Scenario) -> list[str]:
         pids = {p for p in kinds if kinds[p] in rule.provider_kinds or p in rule.provider_ids}
         fenced_inside = sum(allocated[f] for f, e in eligible.items() if e and e <= pids)
         room = sum(bounds[p][1] - bounds[p][2] for p in pids)
-        if rule.required_pence() + fenced_inside > room:
+        if rule.required_pence(s.funders) + fenced_inside > room:
             problems.append(
-                f"minimum {rule.rule_id}: {rule.required_pence()} + fenced {fenced_inside} > {room}"
+                f"minimum {rule.rule_id}: {rule.required_pence(s.funders)} + fenced {fenced_inside} > {room}"
             )
     # Places: lower and upper bounds of the place-level pace rules, per system and overall.
     arrays = ScenarioArrays.from_scenario(s)

@@ -7,7 +7,12 @@ by default the scenario's own ``demand_growth``), contract amounts fixed in cash
 with ``uplift`` (by default the pot growth: capacities, explicit block amounts, the
 fixed part of blended contracts and unit prices, as a tariff uplift would), and minimum spends stated against a baseline (the
 mental health investment standard, the better care fund minimum) are re-based on last
-year's matching spend and must grow at least as fast as the pot. Fair-share targets are
+year's matching spend and must grow at least as fast as the pot. A minimum grown at a
+funder's recurrent growth (the mental health investment standard tied to its base) is
+re-based on last year's published eligible spend, as NHS England bases the standard on the
+previous year's eligible spend; the funder's last year's recurrent allocation becomes this
+year's, and this year's grows with the pot, so the standard grows at the pot growth too
+(to the penny: ⌈spend × recurrent ÷ last year's recurrent⌉). Fair-share targets are
 recomputed each year from the grown pot and populations, and pace of change applies
 against the new baselines, so convergence is carried through.
 
@@ -31,7 +36,7 @@ import pandas as pd
 from allocator.batch.changes import DemandGrowth, PotGrowth, apply_changes, scale_pence
 from allocator.publish.spend import matching_spend_pence
 from models import Scenario
-from models.funding import MinimumSpend
+from models.funding import Funder, MinimumSpend
 from models.providers import ActivityPayment, BlendedPayment, BlockPayment
 from models.results import AllocationResult
 
@@ -199,6 +204,7 @@ def roll_forward(
             "scenario_id": _year_id(scenario.scenario_id, year),
             "financial_year": next_financial_year(scenario.financial_year),
             "providers": tuple(providers),
+            "funders": tuple(_recurrent_rolled(f, pot_growth) for f in scenario.funders),
             "places": tuple(
                 p.model_copy(update={"baseline_pence": places[p.place_id]}) for p in scenario.places
             ),
@@ -221,9 +227,22 @@ def _rebased(
     if rule.baseline_pence is None:
         return rule
     spent = matching_spend_pence(rule, scenario, result)
+    if rule.growth_from_recurrent is not None:
+        return rule.model_copy(update={"baseline_pence": spent})
     return MinimumSpend.model_validate(
         {**rule.model_dump(), "baseline_pence": spent, "min_growth_share": growth}
     )
+
+
+def _recurrent_rolled(funder: Funder, growth: float) -> Funder:
+    """Last year's recurrent allocation becomes this year's; this year's grows with the pot."""
+    if funder.recurrent_pence is None:
+        return funder
+    update = {
+        "last_year_recurrent_pence": funder.recurrent_pence,
+        "recurrent_pence": scale_pence(funder.recurrent_pence, growth),
+    }
+    return funder.model_copy(update=update)
 
 
 def next_financial_year(label: str) -> str:

@@ -123,6 +123,7 @@ def _minimum_spend(s: Scenario, r: Relaxation, amount: int) -> Scenario:
             update={
                 "minimum_pence": max(0, m.required_pence(s.funders) - amount),
                 "baseline_pence": None,
+                "growth_from_recurrent": None,
             }
         )
         if m.rule_id == rule_id

@@ -146,6 +146,8 @@ SHEETS: tuple[Sheet, ...] = (
         _name(),
         Column("kind", "Funder kind", Kind.ENUM, "What kind of money this is.", choices=FUNDER_KINDS, width=22),
         _money("amount_pence", "Amount (£)", "What the funder brings this year.", required=True),
+        _money("last_year_recurrent_pence", "Last year's recurrent (£)", "Last year's recurrent allocation (give both recurrent figures or neither)."),
+        _money("recurrent_pence", "Recurrent (£)", "This year's recurrent allocation: a minimum spend may grow at recurrent ÷ last year's recurrent."),
     ), ("NHS", "NHS allocation", "nhs_allocation", "10,000,000.00"), required=True),
     Sheet("PassThrough", "Money a funder passes straight to a provider, outside the capitated pot.", (
         _id("funder_id", "Funder id", "A Funders id.", ref="Funders"),
@@ -172,8 +174,9 @@ SHEETS: tuple[Sheet, ...] = (
         _money("minimum_pence", "Minimum (£)", "The minimum. Give this or a baseline, not both."),
         _money("baseline_pence", "Baseline (£)", "Last year's spend; the minimum is baseline × (1 + growth), rounded up."),
         Column("min_growth_share", "Minimum growth (share)", Kind.FLOAT, "Growth over the baseline as a fraction (0.05 = 5%)."),
+        Column("growth_from_recurrent", "Growth from recurrent of", Kind.ID, "A Funders id: the baseline grows at that funder's recurrent growth instead of the minimum growth (the mental health investment standard).", ref="Funders", width=16),
         *_SOFT,
-    ), ("MHIS", "Mental health investment standard", "mental_health", "", "", "", "", "", "3,000,000.00", "0.05", "TRUE", "1")),
+    ), ("MHIS", "Mental health investment standard", "mental_health", "", "", "", "", "", "3,000,000.00", "0.05", "", "TRUE", "1")),
     Sheet("Providers", "Providers, what they serve, their money limits and how they are paid.", (
         _id("provider_id", "Provider id", "Unique id of the provider."),
         _name(),

@@ -5,6 +5,8 @@ fresh process with ``ALLOCATOR_KNOCKOUT=<family>``; `apply_knockout` (called fro
 ``tests/rules/conftest.py``) then drops that family's rows as the program is built (or,
 for ring-fences, which are columns not rows, builds the funding as if there were none;
 for required schemes, which are column bounds, builds the schemes as optional; for the
+mental health investment standard tied to its base, holds a baseline grown at a funder's
+recurrent growth flat instead (the rule's figure, not a row); for the
 rounding headroom of minimum spends, solves without it). A knockout is *caught*
 when at least one test fails. It prints ``N of N rule knockouts caught`` and exits non-zero
 if any knockout went unnoticed, or if the tests fail with nothing knocked out.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ import pytest
 from allocator.formulation import funding, minimum_spends, schemes
 from allocator.formulation.context import BuildContext
 from allocator.types import RowFamily
+from models.funding import Funder, MinimumSpend
 
 ENV = "ALLOCATOR_KNOCKOUT"
 RULE_TESTS = "tests/rules"
@@ -42,7 +45,7 @@ ROW_FAMILIES = (
 # The minimum-spend rounding headroom is a safeguard of publishing, not a rule family: after
 # money moved to £m and the tie-break landed, no test scenario needs it any more (see the
 # issue note), so it is not counted here until one does.
-OTHER = ("ring_fence", "scheme_required")
+OTHER = ("ring_fence", "scheme_required", "mhis_base")
 KNOCKOUTS = tuple(f.value for f in ROW_FAMILIES) + OTHER
 
 
@@ -93,6 +96,16 @@ def _no_headroom(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(minimum_spends, "rounding_headroom", none)
 
 
+def _no_recurrent_growth(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = MinimumSpend.required_pence
+
+    def required_pence(self: MinimumSpend, funders: Iterable[Funder]) -> int:
+        flat = self.model_copy(update={"growth_from_recurrent": None})
+        return original(flat, funders)
+
+    monkeypatch.setattr(MinimumSpend, "required_pence", required_pence)
+
+
 def apply_knockout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Knock out the family named by ``ALLOCATOR_KNOCKOUT`` (nothing when it is unset)."""
     name = os.environ.get(ENV)
@@ -102,6 +115,7 @@ def apply_knockout(monkeypatch: pytest.MonkeyPatch) -> None:
         "ring_fence": lambda: _no_fences(monkeypatch),
         "scheme_required": lambda: _no_required_schemes(monkeypatch),
         "minimum_spend_headroom": lambda: _no_headroom(monkeypatch),
+        "mhis_base": lambda: _no_recurrent_growth(monkeypatch),
     }
     if name in patches:
         patches[name]()

@@ -184,7 +184,8 @@ def feasible_scenarios(
 def _add_rules(
     draw: st.DrawFn, document: dict[str, Any], *, growth: float, floor: float, cap: float
 ) -> dict[str, Any]:
-    """Minimum spends, entitlements, place or system convergence and bands that stay feasible.
+    """Minimum spends (one perhaps grown at a funder's recurrent growth, at most 10%),
+    entitlements, place or system convergence and bands that stay feasible.
 
     W0 serves every place and segment and may grow from its floor up to its cap while the
     others stay at their floors, so a minimum on what F0 gives W0, or on W0's cells in one
@@ -214,15 +215,21 @@ def _add_rules(
         )
     if draw(st.booleans()):
         segment = draw(st.sampled_from([x["segment_id"] for x in document["segments"]]))
-        minimum_spends.append(
-            {
-                "rule_id": "W0-segment",
-                "provider_ids": ["W0"],
-                "segment_ids": [segment],
-                "baseline_pence": int(w0_floor * draw(st.floats(0.0, 0.9))),
-                "min_growth_share": 0.0,
-            }
-        )
+        rule = {
+            "rule_id": "W0-segment",
+            "provider_ids": ["W0"],
+            "segment_ids": [segment],
+            "baseline_pence": int(w0_floor * draw(st.floats(0.0, 0.9))),
+            "min_growth_share": 0.0,
+        }
+        if draw(st.booleans()):  # the MHIS tied to its base: grown at F0's recurrent growth
+            last_year = draw(st.integers(1, 10**12))
+            f0 = document["funders"][0]
+            f0["last_year_recurrent_pence"] = last_year
+            f0["recurrent_pence"] = last_year + last_year * draw(st.integers(0, 10)) // 100
+            rule["baseline_pence"] = int(w0_floor * draw(st.floats(0.0, 0.8)))
+            rule["growth_from_recurrent"] = "F0"
+        minimum_spends.append(rule)
     document["minimum_spends"] = minimum_spends
     document["entitlements"] = _entitlements(draw, document, w0_floor)
     hard_band = any(r["form"] == "band" for r in document["fair_shares"])

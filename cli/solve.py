@@ -136,6 +136,21 @@ def print_summary(result: AllocationResult) -> None:
             pct(u.distance_from_target),
         )
     console.print(places)
+    if result.minimum_spends:
+        minimums = Table(title="Minimum spends: required, how derived, published")
+        for col in ("rule", "required", "derivation", "published", "binding"):
+            minimums.add_column(
+                col, justify="right" if col in ("required", "published") else "left"
+            )
+        for m in result.minimum_spends:
+            minimums.add_row(
+                m.rule_id,
+                gbp(m.required_pence),
+                m.derivation,
+                "" if m.published_pence is None else gbp(m.published_pence),
+                "yes" if m.binding else "no",
+            )
+        console.print(minimums)
     binding = sum(1 for r in result.rules if r.binding)
     breached = sum(1 for r in result.rules if r.breach_pence)
     funded = [s for s in result.schemes if s.units_funded]

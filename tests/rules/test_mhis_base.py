@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from allocator.batch.multiyear import roll_forward
 from allocator.errors import ScenarioInvalid
 from allocator.io.excel import read_workbook, write_workbook
+from allocator.io.load import load_scenario
 from allocator.pipeline import solve_scenario
 from allocator.publish.spend import matching_spend_pence
 from allocator.validate import blocking, validate_scenario
+from cli.app import app
 from models import Scenario
 from models.funding import Funder, MinimumSpend
 from tests.conftest import DATA
@@ -215,3 +218,26 @@ def test_scenarios_without_recurrent_figures_hash_as_before() -> None:
     assert "recurrent" not in canonical
     doc["funders"][0]["recurrent_pence"] = 1
     assert '"recurrent_pence":1' in Scenario.model_validate(doc).canonical_json()
+
+
+def test_cli_solve_prints_each_minimum_with_its_derivation(tmp_path: Path) -> None:
+    path = tmp_path / "mhis.json"
+    path.write_text(json.dumps(_tiny(400_000_000)))
+    done = CliRunner().invoke(app, ["solve", str(path)], env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "Minimum spends" in text and "£4,240,000.00" in text
+    assert "× NHS recurrent £9,540,000.00 ÷ last year £9,000,000.00" in text
+
+
+def test_convert_keeps_the_content_hash_of_a_recurrent_scenario(tmp_path: Path) -> None:
+    source, xlsx, back = tmp_path / "mhis.json", tmp_path / "mhis.xlsx", tmp_path / "back.json"
+    source.write_text(json.dumps(_tiny(400_000_000)))
+    original = load_scenario(source).content_hash()
+    runner = CliRunner()
+    assert runner.invoke(app, ["convert", str(source), str(xlsx)]).exit_code == 0
+    assert runner.invoke(app, ["convert", str(xlsx), str(back)]).exit_code == 0
+    rolled_back = json.loads(back.read_text())
+    assert rolled_back["funders"][0]["recurrent_pence"] == 954_000_000
+    assert rolled_back["minimum_spends"][0]["growth_from_recurrent"] == "NHS"
+    assert load_scenario(back).content_hash() == original

@@ -389,7 +389,7 @@ def build_rowwise(scenario: Scenario) -> RowwiseModel:
                 )
                 + u(passed)
             )
-        rows.add(f"minspend_{spend.rule_id}", expr, u(spend.required_pence()), None, spend)
+        rows.add(f"minspend_{spend.rule_id}", expr, u(spend.required_pence(s.funders)), None, spend)
 
     # Fair-share bands ---------------------------------------------------------------------------
     for band in s.fair_shares:

@@ -22,9 +22,10 @@ and batches of runners silent for three heartbeats, so a crashed server's work n
 resubmits, and the result records exactly which scenario version it solved. A failed
 batch keeps its finished runs and can be resumed.
 
-Database faults: a solve whose outcome could not be stored (the database was read-only,
-full or restarting) is kept in memory and stored again on every monitor pass until it
-sticks. Every heartbeat also fails ("lost: ...") this server's own queued or running rows
+Database faults: a solve or batch whose outcome could not be stored (the database was
+read-only, full or restarting) is kept in memory (a batch also keeps its folder of run
+records) and stored again on every monitor pass until it sticks, so a batch whose runs
+finished during the fault ends with all of them stored. Every heartbeat also fails ("lost: ...") this server's own queued or running rows
 that no worker holds any more (their claim or final state could not be written), so no
 job is left in flight once the database is back.
 """
@@ -43,6 +44,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from api.batches import HARVEST_S, BatchWork
@@ -89,8 +91,8 @@ class JobRunner:
         # CPU work done in the server's own threads (risk reports): at most this many at once.
         self.compute_slots = asyncio.Semaphore(settings.solve_workers)
         self._active: dict[str, _Active] = {}
-        # Finished solves whose outcome could not be stored yet: (active, message, exit code).
-        self._unrecorded: dict[str, tuple[_Active, Any, int | None]] = {}
+        # Finished solves and batches whose outcome could not be stored yet: how to store it.
+        self._unrecorded: dict[str, Callable[[], object]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warm: asyncio.Task[None] | None = None
@@ -190,7 +192,7 @@ class JobRunner:
             await asyncio.sleep(interval)
             try:
                 for job_id, pending in list(self._unrecorded.items()):
-                    await asyncio.to_thread(self._record, *pending)  # raises while still down
+                    await asyncio.to_thread(pending)  # raises while the database is still down
                     del self._unrecorded[job_id]
                 if time.monotonic() - last_beat >= self.settings.heartbeat_s:
                     await asyncio.to_thread(self._beat, self._held())
@@ -323,7 +325,7 @@ class JobRunner:
             outcome = await asyncio.to_thread(self._record, active, message, exitcode)
         except Exception:
             log.exception("job %s: its outcome could not be stored; retrying", active.job_id)
-            self._unrecorded[active.job_id] = (active, message, exitcode)
+            self._unrecorded[active.job_id] = partial(self._record, active, message, exitcode)
             return
         self.metrics.solve_duration.observe(elapsed, outcome=outcome)
 
@@ -383,7 +385,7 @@ class JobRunner:
             raise
         finally:
             active.slot = None
-        await asyncio.to_thread(
+        record = partial(
             self.batches.record,
             execution,
             message,
@@ -391,3 +393,8 @@ class JobRunner:
             cancelled=active.cancelled,
             timed_out=active.timed_out,
         )
+        try:
+            await asyncio.to_thread(record)
+        except Exception:  # kept, with its folder, until the database takes it
+            log.exception("batch %s: its outcome could not be stored; retrying", active.job_id)
+            self._unrecorded[active.job_id] = record

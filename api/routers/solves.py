@@ -105,7 +105,7 @@ async def solve_version(
         return job, row.cells
 
     job, cells = await run_in_threadpool(enqueue)
-    runner.submit(job.id)
+    runner.submit(job.id, principal.key_id)
     if options.mode == "auto" and cells <= settings.sync_max_cells:
         await runner.wait(job.id, settings.sync_solve_budget_s)
 

@@ -74,14 +74,17 @@ async def solve_version(
         )
 
     def enqueue() -> tuple[JobRow, int]:
+        # Visible first (404 before 429), then the quota, before the version's document is
+        # read: a flooding key's refused requests stay cheap.
+        repository.get_scenario(session, principal=principal, scenario_pk=scenario_id)
+        systems = repository.scenario_system_ids(session, scenario_pk=scenario_id)
+        check_job_quota(session, principal=principal, systems=systems, settings=settings)
         row = repository.get_version(
             session, principal=principal, scenario_pk=scenario_id, version=version
         )
         limit = effective_time_limit(
             options.time_limit_s, document_time_limit(row.document), settings.max_solve_time_s
         )
-        systems = repository.scenario_system_ids(session, scenario_pk=scenario_id)
-        check_job_quota(session, principal=principal, systems=systems, settings=settings)
         job = job_rows.create_job(
             session,
             principal=principal,

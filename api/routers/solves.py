@@ -75,9 +75,13 @@ async def solve_version(
 
     def enqueue() -> tuple[JobRow, int]:
         # Visible first (404 before 429), then the quota, before the version's document is
-        # read: a flooding key's refused requests stay cheap.
-        repository.get_scenario(session, principal=principal, scenario_pk=scenario_id)
-        systems = repository.scenario_system_ids(session, scenario_pk=scenario_id)
+        # read and, for a full queue, without the write lock: refusals stay cheap.
+        with database.transaction(write=False) as reading:
+            repository.get_scenario(reading, principal=principal, scenario_pk=scenario_id)
+            systems = repository.scenario_system_ids(reading, scenario_pk=scenario_id)
+            check_job_quota(
+                reading, principal=principal, systems=systems, settings=settings, serialise=False
+            )
         check_job_quota(session, principal=principal, systems=systems, settings=settings)
         row = repository.get_version(
             session, principal=principal, scenario_pk=scenario_id, version=version

@@ -1,14 +1,13 @@
 """Solve jobs and batches: persistent queues in the database, run in killable worker processes.
 
 Every solve is a job row. A server's `JobRunner` keeps its own submissions in an in-memory
-queue and runs at most ``solve_workers`` at once, each worker coroutine owning one solver
-process (`api.worker.SolverProcess`) that it reuses from job to job. Cancelling or timing
-out a job kills that one process; the next job gets a fresh one. (A shared
-``ProcessPoolExecutor`` was rejected: killing one of its workers breaks the whole pool and
-fails every other running job.) The event loop only waits on pipes, in threads.
-
-States: queued → running → succeeded | failed | cancelled. ``succeeded`` means a result was
-stored, whatever its status (an infeasible scenario is a result, not a failure).
+queue, round-robin between API keys (`api.fair_queue`), and runs at most ``solve_workers``
+at once, each worker coroutine owning one solver process (`api.worker.SolverProcess`) that
+it reuses from job to job. Cancelling or timing out a job kills that one process; the next
+job gets a fresh one. (A shared ``ProcessPoolExecutor`` was rejected: killing one of its
+workers breaks the whole pool and fails every other running job.) The event loop only
+waits on pipes, in threads. States: queued → running → succeeded | failed | cancelled;
+``succeeded`` means a result was stored, whatever its status.
 
 Batches (`api.batches`) run the same way on their own ``batch_workers`` processes (so a
 long batch never holds up a solve), with the same states, cancelling, wall-clock limit and
@@ -16,17 +15,16 @@ recovery; while one runs, its finished runs are stored every `HARVEST_S` seconds
 
 Recovery: each runner writes a heartbeat row every ``heartbeat_s``. At start and then on
 every heartbeat, a runner marks failed ("interrupted by server restart") the active jobs
-and batches of runners silent for three heartbeats, so a crashed server's work never stays
-"running"; on a clean shutdown a runner fails its own active jobs and batches
-("interrupted by server shutdown") and removes its row. Jobs are not re-queued: a planner
-resubmits, and the result records exactly which scenario version it solved. A failed
-batch keeps its finished runs and can be resumed.
+and batches of runners silent for three heartbeats; on a clean shutdown a runner fails its
+own active jobs and batches ("interrupted by server shutdown") and removes its row. Jobs
+are not re-queued: a planner resubmits. A failed batch keeps its finished runs and can be
+resumed.
 
-Database faults: a solve whose outcome could not be stored (the database was read-only,
-full or restarting) is kept in memory and stored again on every monitor pass until it
-sticks. Every heartbeat also fails ("lost: ...") this server's own queued or running rows
-that no worker holds any more (their claim or final state could not be written), so no
-job is left in flight once the database is back.
+Database faults: a solve or batch whose outcome could not be stored (the database was
+read-only, full or restarting) is kept in memory (a batch also keeps its folder of run
+records) and stored again on every monitor pass until it sticks. Every heartbeat also
+fails ("lost: ...") this server's own queued or running rows that no worker holds any
+more (their claim or final state could not be written), so nothing stays in flight.
 """
 
 from __future__ import annotations
@@ -43,10 +41,12 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from api.batches import HARVEST_S, BatchWork
 from api.errors import NotReady
+from api.fair_queue import FairQueue
 from api.job_ledger import (
     beat_and_recover,
     claim_job,
@@ -83,14 +83,15 @@ class JobRunner:
         self.settings = settings
         self.metrics = metrics
         self.runner_id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._batch_queue: asyncio.Queue[str] = asyncio.Queue()
+        # Round-robin between keys (`api.fair_queue`); solves optionally capped per key.
+        self._queue = FairQueue(settings.max_running_jobs_per_key)
+        self._batch_queue = FairQueue()
         self.batches = BatchWork(database=database, settings=settings)
         # CPU work done in the server's own threads (risk reports): at most this many at once.
         self.compute_slots = asyncio.Semaphore(settings.solve_workers)
         self._active: dict[str, _Active] = {}
-        # Finished solves whose outcome could not be stored yet: (active, message, exit code).
-        self._unrecorded: dict[str, tuple[_Active, Any, int | None]] = {}
+        # Finished solves and batches whose outcome could not be stored yet: how to store it.
+        self._unrecorded: dict[str, Callable[[], object]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._warm: asyncio.Task[None] | None = None
@@ -108,8 +109,11 @@ class JobRunner:
             SolverProcess(forkserver_context(), settings.batch_target, f"allocator-batch-{i}")
             for i in range(settings.batch_workers)
         ]
-        metrics.add_gauge(Gauge("allocator_jobs", "Solve jobs by state.", self._job_counts))
-        metrics.add_gauge(Gauge("allocator_batches", "Batches by state.", self._batch_counts))
+        for name, what, count in (
+            ("allocator_jobs", "Solve jobs", job_rows.job_counts),
+            ("allocator_batches", "Batches", batch_rows.batch_counts),
+        ):
+            metrics.add_gauge(Gauge(name, f"{what} by state.", partial(self._counts, count)))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -190,7 +194,7 @@ class JobRunner:
             await asyncio.sleep(interval)
             try:
                 for job_id, pending in list(self._unrecorded.items()):
-                    await asyncio.to_thread(self._record, *pending)  # raises while still down
+                    await asyncio.to_thread(pending)  # raises while the database is still down
                     del self._unrecorded[job_id]
                 if time.monotonic() - last_beat >= self.settings.heartbeat_s:
                     await asyncio.to_thread(self._beat, self._held())
@@ -208,31 +212,26 @@ class JobRunner:
                 session, batch_ids=ids
             )
 
-    def _job_counts(self) -> list[tuple[tuple[tuple[str, str], ...], float]]:
+    def _counts(self, count: Callable[[Any], dict[str, int]]) -> list[Any]:
         with self.database.transaction(write=False) as session:
-            counts = job_rows.job_counts(session)
-        return [((("state", state),), float(counts.get(state, 0))) for state in JOB_STATES]
-
-    def _batch_counts(self) -> list[tuple[tuple[tuple[str, str], ...], float]]:
-        with self.database.transaction(write=False) as session:
-            counts = batch_rows.batch_counts(session)
+            counts = count(session)
         return [((("state", state),), float(counts.get(state, 0))) for state in JOB_STATES]
 
     # ------------------------------------------------------------------ submitting
 
-    def submit(self, job_id: str) -> None:
-        """Queue a committed job row for this server's workers."""
+    def submit(self, job_id: str, owner: str = "") -> None:
+        """Queue a committed job row (of the key ``owner``) for this server's workers."""
         if not self._running:
             raise NotReady("the server is shutting down and takes no new solves")
         self._active[job_id] = _Active(job_id)
-        self._queue.put_nowait(job_id)
+        self._queue.put_nowait(job_id, owner)
 
-    def submit_batch(self, batch_id: str) -> None:
+    def submit_batch(self, batch_id: str, owner: str = "") -> None:
         """Queue a committed (queued) batch row for this server's batch workers."""
         if not self._running:
             raise NotReady("the server is shutting down and takes no new batches")
         self._active[batch_id] = _Active(batch_id)
-        self._batch_queue.put_nowait(batch_id)
+        self._batch_queue.put_nowait(batch_id, owner)
 
     async def wait(self, job_id: str, timeout_s: float) -> bool:
         """Whether the job finished within ``timeout_s`` (False also if it is not ours)."""
@@ -270,7 +269,7 @@ class JobRunner:
     async def _work(
         self,
         slot: SolverProcess,
-        queue: asyncio.Queue[str],
+        queue: FairQueue,
         run: Callable[[_Active, SolverProcess], Awaitable[None]],
         fail: Callable[[str, str, str | None], None],
     ) -> None:
@@ -279,6 +278,7 @@ class JobRunner:
             job_id = await queue.get()
             active = self._active.get(job_id)
             if active is None or active.taken:
+                queue.task_done(job_id)
                 continue
             active.taken = True
             try:
@@ -292,6 +292,7 @@ class JobRunner:
                         fail, job_id, "failed", "internal error running the job"
                     )
             finally:
+                queue.task_done(job_id)
                 active.done.set()
                 if self._active.get(job_id) is active:  # not replaced by a resume
                     del self._active[job_id]
@@ -323,7 +324,7 @@ class JobRunner:
             outcome = await asyncio.to_thread(self._record, active, message, exitcode)
         except Exception:
             log.exception("job %s: its outcome could not be stored; retrying", active.job_id)
-            self._unrecorded[active.job_id] = (active, message, exitcode)
+            self._unrecorded[active.job_id] = partial(self._record, active, message, exitcode)
             return
         self.metrics.solve_duration.observe(elapsed, outcome=outcome)
 
@@ -383,7 +384,7 @@ class JobRunner:
             raise
         finally:
             active.slot = None
-        await asyncio.to_thread(
+        record = partial(
             self.batches.record,
             execution,
             message,
@@ -391,3 +392,8 @@ class JobRunner:
             cancelled=active.cancelled,
             timed_out=active.timed_out,
         )
+        try:
+            await asyncio.to_thread(record)
+        except Exception:  # kept, with its folder, until the database takes it
+            log.exception("batch %s: its outcome could not be stored; retrying", active.job_id)
+            self._unrecorded[active.job_id] = record

@@ -61,10 +61,23 @@ def _enforce(
 
 
 def check_job_quota(
-    session: Session, *, principal: Principal, systems: Iterable[str], settings: Settings
+    session: Session,
+    *,
+    principal: Principal,
+    systems: Iterable[str],
+    settings: Settings,
+    serialise: bool = True,
 ) -> None:
-    """429 unless the key and every system may have one more active solve job."""
-    _serialise(session, "jobs", principal, systems)
+    """429 unless the key and every system may have one more active solve job.
+
+    ``serialise=False`` is the early check in a read transaction: it refuses a full queue
+    without waiting for SQLite's write lock (or PostgreSQL's advisory locks), so a key
+    that floods the queue does not hold up other tenants' writes; the check that counts
+    is the one in the write transaction that stores the job.
+    """
+    systems = list(systems)
+    if serialise:
+        _serialise(session, "jobs", principal, systems)
     active = JobRow.state.in_(ACTIVE)
     _enforce(
         session,

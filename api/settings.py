@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     max_active_batches_per_system: int = Field(
         default=6, ge=1, description="Queued plus running batches of one system's scenarios."
     )
+    max_running_jobs_per_key: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Most of one API key's solve jobs running at once on one server (the "
+        "rest wait, queued; free workers take other keys' jobs). Unset: no cap. Jobs are "
+        "always taken round-robin between keys.",
+    )
     queue_retry_after_s: int = Field(
         default=30, ge=1, description="Retry-After (seconds) sent with a 429 for a full queue."
     )

@@ -122,7 +122,7 @@ async def create_batch(
         return public
 
     public = await run_in_threadpool(store)
-    runner.submit_batch(public.id)
+    runner.submit_batch(public.id, principal.key_id)
     response.headers["Location"] = f"{request.url.path}/{public.id}"
     return public
 
@@ -275,7 +275,7 @@ def resume_batch(
     _audit(session, principal, request_id, row, "batch.resumed")
     public = batch_public(session, row)
     session.commit()
-    runner.submit_batch(row.id)
+    runner.submit_batch(row.id, principal.key_id)
     response.headers["Location"] = str(request.url.path).rsplit("/", 1)[0]
     return public
 

@@ -74,14 +74,21 @@ async def solve_version(
         )
 
     def enqueue() -> tuple[JobRow, int]:
+        # Visible first (404 before 429), then the quota, before the version's document is
+        # read and, for a full queue, without the write lock: refusals stay cheap.
+        with database.transaction(write=False) as reading:
+            repository.get_scenario(reading, principal=principal, scenario_pk=scenario_id)
+            systems = repository.scenario_system_ids(reading, scenario_pk=scenario_id)
+            check_job_quota(
+                reading, principal=principal, systems=systems, settings=settings, serialise=False
+            )
+        check_job_quota(session, principal=principal, systems=systems, settings=settings)
         row = repository.get_version(
             session, principal=principal, scenario_pk=scenario_id, version=version
         )
         limit = effective_time_limit(
             options.time_limit_s, document_time_limit(row.document), settings.max_solve_time_s
         )
-        systems = repository.scenario_system_ids(session, scenario_pk=scenario_id)
-        check_job_quota(session, principal=principal, systems=systems, settings=settings)
         job = job_rows.create_job(
             session,
             principal=principal,
@@ -105,7 +112,7 @@ async def solve_version(
         return job, row.cells
 
     job, cells = await run_in_threadpool(enqueue)
-    runner.submit(job.id)
+    runner.submit(job.id, principal.key_id)
     if options.mode == "auto" and cells <= settings.sync_max_cells:
         await runner.wait(job.id, settings.sync_solve_budget_s)
 

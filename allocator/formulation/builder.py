@@ -9,14 +9,17 @@ stacked once, in `build`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from allocator.formulation.index import Block, BlockIndex, Labels
 from allocator.formulation.program import LinearProgram
 from allocator.types import BoolArray, FloatArray, IntArray, Stage
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INF = np.inf
 
@@ -136,7 +139,7 @@ class ProgramBuilder:
         hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.float64), (m,)) - expr.constant
         matrix = expr.matrix
         if soft is not None:
-            if isinstance(labels, pd.DataFrame):
+            if not isinstance(labels, Labels):
                 labels = Labels.from_frame(labels)
             local = np.arange(m)
             for side, finite, sign in (("under", lo_arr, 1.0), ("over", hi_arr, -1.0)):

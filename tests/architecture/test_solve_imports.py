@@ -24,6 +24,8 @@ NOT_FOR_SOLVE = (
     "openpyxl",
     "pandas",  # the formulation and publishing use numpy and plain Python
 )
+# Our own modules a plain solve has no use for (the risk-aware solve, risk sharing).
+NOT_FOR_SOLVE_OURS = ("allocator.riskaware", "allocator.riskshare", "allocator.batch")
 PROBE = """
 import atexit, json, runpy, sys
 out = sys.argv[1]
@@ -43,6 +45,9 @@ def test_solve_does_not_import_the_service_dask_pandas_or_plotting(tmp_path: Pat
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    loaded = {name.split(".")[0] for name in json.loads(out.read_text())}
+    modules = json.loads(out.read_text())
+    loaded = {name.split(".")[0] for name in modules}
     assert "allocator" in loaded and "highspy" in loaded  # the probe really solved
     assert sorted(loaded.intersection(NOT_FOR_SOLVE)) == []
+    ours = [m for m in modules if any(m == o or m.startswith(o + ".") for o in NOT_FOR_SOLVE_OURS)]
+    assert ours == []

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 INF = np.inf
 
 
+def as_csr(matrix: sp.sparray) -> sp.csr_array:
+    """``matrix`` as a CSR array: itself when it already is one (no re-validation)."""
+    return matrix if isinstance(matrix, sp.csr_array) else sp.csr_array(matrix)
+
+
 @dataclass(frozen=True)
 class Expr:
     """Linear expressions over the columns: ``matrix @ x + constant``, one per unit."""
@@ -32,7 +37,7 @@ class Expr:
     constant: FloatArray
 
     def __getitem__(self, rows: IntArray | BoolArray | slice) -> Expr:
-        return Expr(sp.csr_array(self.matrix[rows]), self.constant[rows])
+        return Expr(as_csr(self.matrix[rows]), self.constant[rows])
 
     def row_range(self, start: int, stop: int) -> Expr:
         """Rows ``start:stop``, sliced straight from the CSR arrays (no scipy indexing)."""
@@ -47,7 +52,7 @@ class Expr:
     def __add__(self, other: Expr) -> Expr:
         n = max(self.num_cols, other.num_cols)
         total = self.padded(n).matrix + other.padded(n).matrix
-        return Expr(sp.csr_array(total), self.constant + other.constant)
+        return Expr(as_csr(total), self.constant + other.constant)
 
     @property
     def num_cols(self) -> int:

@@ -36,6 +36,7 @@ OTHERS = (
     ("bench_riskshare.py", "riskshare.json", 300.0),
     ("load_api.py", "load_api.json", 300.0),
     ("bench_batch.py", "batch.json", 420.0),
+    ("bench_small.py", "small.json", 180.0),
 )
 
 
@@ -93,6 +94,7 @@ TITLES = {
     "bench_riskshare.py": "Risk sharing (Monte Carlo)",
     "load_api.py": "API under load",
     "bench_batch.py": "Batch runs",
+    "bench_small.py": "Small systems fast (one system in process, `allocator solve` as a process)",
 }
 
 

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from allocator.domain.money import pence_to_gbp_str
 from allocator.errors import AllocatorError
-from allocator.riskshare.volume import VolumeRisk
 from cli.common import err, fail, gbp, load_or_exit, make_console, result_document
 from models import Scenario
 from models.results import AllocationResult
@@ -164,6 +163,8 @@ def risk(
             column,
             justify="left" if column in ("provider", "agreement", "volume risk") else "right",
         )
+    from allocator.riskshare.volume import VolumeRisk  # not imported by `allocator solve`
+
     for row in report.providers:
         limit = appetite.get(row.provider_id)
         over = limit is not None and row.share.cvar_pence > limit

@@ -51,24 +51,21 @@ def solve(
     """Allocate the scenario's budget and print the allocation."""
     from allocator.errors import AllocatorError
     from allocator.pipeline import solve_scenario
-    from allocator.riskaware.aware import RiskLimits, solve_risk_aware
     from cli.risk_report import print_risk_limits
 
     if out is not None and out.suffix.lower() not in RESULT_SUFFIXES:
         typer.echo(f"error: cannot write {out.name}: use .json, .csv, .xlsx or .pdf", err=True)
         raise typer.Exit(2)
     scenario = load_or_exit(path)
-    limits = (
-        None
-        if risk_limits is None
-        else RiskLimits(scope=risk_limits, draws=risk_draws, seed=risk_seed)
-    )
     try:
-        if limits is None:
+        if risk_limits is None:
             result = solve_scenario(
                 scenario, backend=backend, time_limit_s=time_limit, sensitivity=sensitivity
             )
-        else:
+        else:  # the risk-aware solve (and the pandas its CVaR rows use) only when asked
+            from allocator.riskaware.aware import RiskLimits, solve_risk_aware
+
+            limits = RiskLimits(scope=risk_limits, draws=risk_draws, seed=risk_seed)
             result = solve_risk_aware(
                 scenario, limits, backend=backend, time_limit_s=time_limit, sensitivity=sensitivity
             )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from allocator.backends.highs_native import (
@@ -178,9 +180,7 @@ class HighsSession:
         basis = self.highs.getBasis()
         if not basis.valid:
             return None
-        return HighsBasisData(
-            np.array(basis.col_status, dtype=np.int8), np.array(basis.row_status, dtype=np.int8)
-        )
+        return HighsBasisData(_statuses(basis.col_status), _statuses(basis.row_status))
 
     def ranging(self) -> Ranging | None:
         """Cost and bound ranging of the last solve; None unless it was an optimal LP."""
@@ -301,3 +301,8 @@ def ranging(
     session = HighsSession(program, options or SolveOptions())
     solution = session.solve()
     return solution, session.ranging()
+
+
+def _statuses(statuses: list[Any]) -> npt.NDArray[np.int8]:
+    """Basis statuses as int8, read by value (numpy converting the enums itself is 3× slower)."""
+    return np.array([status.value for status in statuses], dtype=np.int8)

@@ -142,6 +142,7 @@ def pool_effects(f: Formulation, duals: DualSet) -> dict[str, FloatArray | None]
         moved = formulate(
             with_funder_increase(f.scenario, funder.funder_id, POOL_STEP_PENCE),
             extend=f.extension,
+            reuse=f.prefix,  # the steps no funder's amount touches are taken as built
         ).program
         effects = parametric_effects(duals, f.program, moved, POOL_STEP_PENCE / PENCE_PER_UNIT)
         out[funder.funder_id] = None if effects is None else effects / (PENCE_PER_UNIT / 100)

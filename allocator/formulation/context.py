@@ -20,7 +20,7 @@ from allocator.domain.arrays import ScenarioArrays
 from allocator.domain.pot import pot_breakdown
 from allocator.domain.targets import LevelTargets, compute_targets
 from allocator.errors import Issue
-from allocator.formulation.builder import Expr, ProgramBuilder, SoftSpec
+from allocator.formulation.builder import Expr, ProgramBuilder, SoftSpec, as_csr
 from allocator.formulation.index import Block, Labels
 from allocator.types import FloatArray, IntArray, RowFamily, Stage
 from models import (
@@ -172,14 +172,14 @@ class Totals:
 
 
 def sp_scale_rows(matrix: sp.csr_array, factors: FloatArray) -> sp.csr_array:
-    return sp.csr_array(sp.diags_array(factors) @ matrix)
+    return as_csr(sp.diags_array(factors) @ matrix)
 
 
 def sp_sum_rows(expr: Expr, group: IntArray, num_groups: int) -> Expr:
     agg = sp.csr_array(
         (np.ones(group.size), (group, np.arange(group.size))), shape=(num_groups, group.size)
     )
-    return Expr(sp.csr_array(agg @ expr.matrix), agg @ expr.constant)
+    return Expr(as_csr(agg @ expr.matrix), agg @ expr.constant)
 
 
 def pass_through_items(ctx: BuildContext) -> tuple[IntArray, IntArray, IntArray]:

@@ -15,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from allocator.types import BoolArray, IntArray
+
+if TYPE_CHECKING:  # pandas is imported only when a label table is read (not by a solve)
+    import pandas as pd
 
 LabelArray = npt.NDArray[Any]
 
@@ -73,6 +75,8 @@ class Labels:
         return Labels({name: values[rows] for name, values in self.columns.items()}, size)
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.columns, index=pd.RangeIndex(self.size))
 
 
@@ -110,7 +114,7 @@ class BlockIndex:
         """Append a block of ``len(labels)`` positions and return it."""
         if name in self.blocks:
             raise ValueError(f"block {name!r} already exists")
-        if isinstance(labels, pd.DataFrame):
+        if not isinstance(labels, Labels):
             labels = Labels.from_frame(labels)
         block = Block(name, self.size, self.size + len(labels), labels)
         self.blocks[name] = block

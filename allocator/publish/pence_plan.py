@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from allocator import __version__
 from allocator.domain.arrays import items_of_groups
@@ -51,8 +50,9 @@ class PencePlan:
 
 
 def _positions(ids: list[str], values: NumArray) -> IntArray:
-    """The position of each value in ``ids`` (a hash lookup, vectorised)."""
-    return pd.Index(ids).get_indexer(pd.Index(values)).astype(np.int64)
+    """The position of each value in ``ids`` (a hash lookup); -1 where it is not one of them."""
+    lookup = {value: k for k, value in enumerate(ids)}
+    return np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int64, count=len(values))
 
 
 def _has_system_rules(f: Formulation) -> bool:

@@ -179,7 +179,7 @@ def solve_sequence(
         None,
         on_stage,
     )
-    return complete_with_chain(formulation, search, backend_name, options, tolerance)
+    return complete_with_chain(formulation, search, backend_name, options, tolerance, sequence)
 
 
 def complete_with_chain(
@@ -188,15 +188,20 @@ def complete_with_chain(
     backend_name: str,
     options: SolveOptions,
     tolerance: float | None = None,
+    sequence: list[tuple[Stage, FloatArray]] | None = None,
 ) -> SequenceOutcome:
-    """A MIP's outcome from its integer stages: the LP chain at their point, checked against them."""
+    """A MIP's outcome from its integer stages: the LP chain at their point, checked against them.
+
+    ``sequence`` is the formulation's `stage_sequence` when the caller has it already.
+    """
     name = get_backend(backend_name).name
     last = search[-1].solution
     if tolerance is None:
         tolerance = formulation.scenario.objective.stage_tolerance_share
     if not all(_solved(st.solution) for st in search) or last.x is None:
         return SequenceOutcome(search, last, name)
-    sequence = stage_sequence(formulation)
+    if sequence is None:
+        sequence = stage_sequence(formulation)
     chain = lp_chain(formulation, last.x, sequence, backend_name, options, tolerance)
     notes = chain_mismatches(search, chain, tolerance)
     if chain and chain[-1].stage is Stage.TIE_BREAK and len(chain) == len(sequence):

@@ -53,36 +53,38 @@ def column_keys(program: LinearProgram) -> list[str]:
 
     Columns with the same labels (the pieces of one value curve) are numbered in order.
     """
+    return [key for name in program.cols.names() for key in block_keys(program, name)]
+
+
+def block_keys(program: LinearProgram, name: str) -> list[str]:
+    """The `column_keys` of one block's columns (numbering restarts in each block)."""
+    block = program.cols[name]
+    columns = [np.asarray(values).astype(str) for values in block.label_columns.columns.values()]
+    rows = ["|".join(row) for row in zip(*columns, strict=True)] if columns else []
+    if len(rows) != block.size:
+        rows = [""] * block.size
     keys: list[str] = []
-    for name in program.cols.names():
-        block = program.cols[name]
-        columns = [
-            np.asarray(values).astype(str) for values in block.label_columns.columns.values()
-        ]
-        rows = ["|".join(row) for row in zip(*columns, strict=True)] if columns else []
-        if len(rows) != block.size:
-            rows = [""] * block.size
-        seen: dict[str, int] = {}
-        for row in rows:
-            count = seen.get(row, 0)
-            seen[row] = count + 1
-            keys.append(f"{name}|{row}" if count == 0 else f"{name}|{row}#{count}")
+    seen: dict[str, int] = {}
+    for row in rows:
+        count = seen.get(row, 0)
+        seen[row] = count + 1
+        keys.append(f"{name}|{row}" if count == 0 else f"{name}|{row}#{count}")
     return keys
 
 
 def tie_break_objective(formulation: Formulation) -> FloatArray:
-    """The tie-break costs (all columns are bounded below by 0, so the stage is bounded)."""
+    """The tie-break costs (all columns are bounded below by 0, so the stage is bounded).
+
+    Only the costed blocks' keys are hashed: every other column costs 0 whatever its factor.
+    """
     program = formulation.program
-    factors = np.array([hashed_factor(key) for key in column_keys(program)], dtype=np.float64)
-    weight = np.zeros(program.num_cols)
-    if FLOW_BLOCK in program.cols:
-        weight[program.cols[FLOW_BLOCK].positions] = FLOW_WEIGHT
-    for name in CHANGE_BLOCKS:
+    weights = {FLOW_BLOCK: FLOW_WEIGHT, **dict.fromkeys(CHANGE_BLOCKS, 1.0)}
+    weights[LAPSE_BLOCK] = LAPSE_WEIGHT
+    c: FloatArray = np.zeros(program.num_cols)
+    for name, weight in weights.items():
         if name in program.cols:
-            weight[program.cols[name].positions] = 1.0
-    if LAPSE_BLOCK in program.cols:
-        weight[program.cols[LAPSE_BLOCK].positions] = LAPSE_WEIGHT
-    c: FloatArray = weight * (1.0 + factors)
+            factors = np.array([hashed_factor(k) for k in block_keys(program, name)])
+            c[program.cols[name].positions] = weight * (1.0 + factors)
     return c
 
 

@@ -1,4 +1,4 @@
-"""`allocator solve` starts fast: it never imports the service, Dask, plotting or Excel.
+"""`allocator solve` starts fast: it never imports the service, Dask, pandas, plotting or Excel.
 
 The command runs in a fresh interpreter on the tiny example; the modules it loaded are
 read at exit. (Not timed: what is imported decides the start-up, and it can be checked.)
@@ -22,7 +22,10 @@ NOT_FOR_SOLVE = (
     "distributed",
     "matplotlib",
     "openpyxl",
+    "pandas",  # the formulation and publishing use numpy and plain Python
 )
+# Our own modules a plain solve has no use for (the risk-aware solve, risk sharing).
+NOT_FOR_SOLVE_OURS = ("allocator.riskaware", "allocator.riskshare", "allocator.batch")
 PROBE = """
 import atexit, json, runpy, sys
 out = sys.argv[1]
@@ -32,7 +35,7 @@ runpy.run_module("cli.app", run_name="__main__")
 """
 
 
-def test_solve_does_not_import_the_service_dask_or_plotting(tmp_path: Path) -> None:
+def test_solve_does_not_import_the_service_dask_pandas_or_plotting(tmp_path: Path) -> None:
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), str(ROOT / "data" / "tiny" / "tiny.json")],
@@ -42,6 +45,9 @@ def test_solve_does_not_import_the_service_dask_or_plotting(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    loaded = {name.split(".")[0] for name in json.loads(out.read_text())}
+    modules = json.loads(out.read_text())
+    loaded = {name.split(".")[0] for name in modules}
     assert "allocator" in loaded and "highspy" in loaded  # the probe really solved
     assert sorted(loaded.intersection(NOT_FOR_SOLVE)) == []
+    ours = [m for m in modules if any(m == o or m.startswith(o + ".") for o in NOT_FOR_SOLVE_OURS)]
+    assert ours == []

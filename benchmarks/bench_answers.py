@@ -113,7 +113,8 @@ def main() -> None:
         }
     )
     seconds, pace = best_of(
-        args.repeat, lambda: pace_cap_for_band(scenario, by_year=1, band_share=0.05, parameter="floor")
+        args.repeat,
+        lambda: pace_cap_for_band(scenario, by_year=1, band_share=0.05, parameter="floor"),
     )
     records.append(
         {

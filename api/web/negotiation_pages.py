@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from allocator.errors import AllocatorError
+from allocator.explain.pace_cap import PaceCapAnswer
+from allocator.explain.scheme_entry import SchemeEntry
+from allocator.explain.what_it_takes import PotAnswer
 from api.deps import DatabaseDep, RunnerDep
 from api.routers import negotiation as negotiation_api
 from api.web.common import Me, WebRoute, checked_form, render
@@ -104,7 +107,8 @@ async def what_it_takes_page(
     posted = await checked_form(request, me)
     names = ("question", "shortfall", "funder", "scheme", "by_year", "band", "parameter")
     form = {k: _text(posted, k) for k in names}
-    answer, message, status = None, "", 200
+    answer: PotAnswer | SchemeEntry | PaceCapAnswer | None = None
+    message, status = "", 200
     funder = form["funder"] or None
     try:
         if form["question"] == "pot":

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_answers [--repeat 3] [--out benchmarks/out/answers.json]
 
-Each answer is timed end to end (best of ``--repeat``) and divided by one full
+Each answer is timed end to end (median of ``--repeat``) and divided by one full
 `solve_scenario` of the same scenario: the target for "what would it take" is under 10x.
 Also counts, per answer, the linear solves and the full solves that confirmed it, and,
 for the pot questions, the independent penny bisection's answer and how many full solves
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,12 +38,13 @@ POT_QUESTIONS: list[tuple[str | None, float | None]] = [
 
 
 def best_of(repeat: int, work: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = float("inf"), None
+    """(median seconds over ``repeat`` runs, the last run's answer)."""
+    times, out = [], None
     for _ in range(repeat):
         started = time.perf_counter()
         out = work()
-        best = min(best, time.perf_counter() - started)
-    return best, out
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), out
 
 
 def bisection(
@@ -98,17 +101,20 @@ def main() -> None:
                 "bisection_full_solves": solves,
             }
         )
-    seconds, entry = best_of(1, lambda: scheme_entry(scenario, "virtual-ward"))
+    seconds, entry = best_of(args.repeat, lambda: scheme_entry(scenario, "virtual-ward"))
     records.append(
         {
             "answer": "pot at which virtual-ward leaves the plan",
             "seconds": seconds,
             "ratio": seconds / one,
             "full_solves": entry.full_solves,
+            "probes": entry.probes,
+            "method": entry.method,
         }
     )
     seconds, pace = best_of(
-        1, lambda: pace_cap_for_band(scenario, by_year=1, band_share=0.05, parameter="floor")
+        args.repeat,
+        lambda: pace_cap_for_band(scenario, by_year=1, band_share=0.05, parameter="floor"),
     )
     records.append(
         {
@@ -118,9 +124,13 @@ def main() -> None:
             "plans": pace.plans,
         }
     )
+    records.append({"answer": "load average (1, 5, 15 min)", "load": list(os.getloadavg())})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=1))
     for record in records:
+        if "load" in record:
+            print(f"load average: {record['load']}")
+            continue
         extra = ""
         if "difference_pence" in record:
             extra = (

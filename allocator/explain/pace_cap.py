@@ -3,15 +3,24 @@ within a band of its fair-share target by year n of a multi-year plan.
 
 A multi-year plan solves each year on its own, with last year's allocation as the next
 baseline (`allocator.batch.multiyear`), so no single program holds all years' caps and no
-LP parametric is exact here. The cap is found by bisection of whole plans: a lower cap on
-over-target places moves them (and the money they release) faster towards target, so the
-answer is the largest cap under which every place is within the band in year n, to the
-share that moves the largest capped place's budget by less than £1.
+LP parametric is exact here. The cap is found by a bracketed search of whole plans: a lower
+cap on over-target places moves them (and the money they release) faster towards target,
+so the answer is the largest cap under which every place is within the band in year n, to
+the share that moves the largest capped place's budget by less than £1.
+
+Where the cap binds, the furthest place's distance is linear in the cap (its budget is its
+baseline times one plus the cap), so after plans at today's cap and a point below it, the
+search steps by the secant through the latest two plans' furthest distances to where it
+equals the band and probes there and half the precision beyond it, which closes the
+bracket in two plans when the line holds; a round that does not halve the bracket also
+halves it by a plan at its middle (`_search`). Every probe is a whole plan, so the answer
+is the edge a bisection of plans finds. See docs/alternatives.md.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +30,8 @@ from models import PaceForm, Scenario, UnitLevel
 
 HIGHEST_CAP = 1.0  # +100% a year: as good as no cap
 LOWEST_FLOOR = -0.5  # a 50% cash cut: the most a floor is searched down to
+BAND_NOISE = 1e-12  # a distance this far over the band is solver noise
+FIRST_STEP = 0.01  # the second probe: a point of growth below today's share
 FIELDS = {"cap": "cap_growth_share", "floor": "floor_growth_share"}
 
 
@@ -33,7 +44,7 @@ class PaceCapAnswer(BaseModel):
     today_growth_share: float | None
     pence_precision: int = Field(description="The answer's precision on the largest baseline.")
     distances_in_year: dict[str, float] = Field(description="Each place's distance then.")
-    method: str = "bisection by multi-year plans"
+    method: str = "interpolation and bisection by multi-year plans"
     plans: int
     seconds: float
 
@@ -102,9 +113,14 @@ def pace_cap_for_band(
                 }
         return seen[cap]
 
-    def meets(cap: float) -> bool:
+    def worst(cap: float) -> float | None:
+        """The furthest place's distance in ``by_year`` (None: a year had no plan)."""
         found = distances(cap)
-        return found is not None and all(abs(d) <= band + 1e-12 for d in found.values())
+        return None if found is None else max((abs(d) for d in found.values()), default=0.0)
+
+    def meets(cap: float) -> bool:
+        furthest = worst(cap)
+        return furthest is not None and furthest <= band + BAND_NOISE
 
     if parameter == "cap":
         lo = rule.floor_growth_share or 0.0  # a cap below the floor contradicts the rule
@@ -116,16 +132,8 @@ def pace_cap_for_band(
         raise CannotAnswer(
             f"no {parameter} brings every place within {band:.2%} of target by year {by_year}"
         )
-    if not meets(hi):
-        while hi - lo > precision:
-            mid = (lo + hi) / 2
-            if meets(mid):
-                lo = mid
-            else:
-                hi = mid
-        answer = lo
-    else:
-        answer = hi
+    today = getattr(rule, FIELDS[parameter])
+    answer = hi if meets(hi) else _search(worst, lo, hi, band, precision, today)
     final = distances(answer)
     assert final is not None
     return PaceCapAnswer(
@@ -140,3 +148,53 @@ def pace_cap_for_band(
         plans=len(seen),
         seconds=time.perf_counter() - started,
     )
+
+
+def _search(
+    worst: Callable[[float], float | None],
+    lo: float,
+    hi: float,
+    band: float,
+    precision: float,
+    today: float | None,
+) -> float:
+    """The largest share meeting the band, to ``precision``, given ``lo`` meets and ``hi`` not.
+
+    Probes today's share and one a point below it, then steps by the secant through the
+    two latest plans' furthest distances to where it equals the band, probing there and
+    half the precision beyond; every round that does not halve the bracket also probes its
+    middle. Where ``hi`` has no plan at all, the edge is often right below it (a floor
+    reaching its cap), so that is probed first.
+    """
+    seen: list[tuple[float, float]] = []
+
+    def probe(x: float) -> bool:
+        nonlocal lo, hi
+        furthest = worst(x)
+        met = furthest is not None and furthest <= band + BAND_NOISE
+        if met:
+            lo = max(lo, x)
+        else:
+            hi = min(hi, x)
+        if furthest is not None:
+            seen.append((x, furthest))
+        return met
+
+    if worst(hi) is None:
+        probe(hi - precision / 2)
+    for x in [] if today is None else [today, today - FIRST_STEP]:
+        if hi - lo > precision and lo < x < hi:
+            probe(x)
+    while hi - lo > precision:
+        width = hi - lo
+        if len(seen) >= 2 and seen[-1][1] != seen[-2][1]:
+            (x1, w1), (x2, w2) = seen[-2], seen[-1]
+            guess = x1 + (band - w1) * (x2 - x1) / (w2 - w1)
+            if lo < guess < hi:
+                guess = min(max(guess, lo + precision / 4), hi - precision / 4)
+                beyond = guess + precision / 2 if probe(guess) else guess - precision / 2
+                if hi - lo > precision and lo < beyond < hi:
+                    probe(beyond)
+        if hi - lo > max(precision, width / 2):
+            probe((lo + hi) / 2)
+    return lo

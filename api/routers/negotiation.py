@@ -115,7 +115,8 @@ async def what_would_it_take_scheme(
     principal: Reader,
     runner: RunnerDep,
 ) -> SchemeEntry:
-    """By full solves (doubling out, then halving to £1): whether a whole-or-nothing scheme
+    """The smallest pot when the scheme is funded there, else a search by fairness and value
+    solves confirmed by full solves (to £1): whether a whole-or-nothing scheme
     is funded is an integer decision no single LP gives. A scheme that never enters before
     the rules stop holding is a 422 problem saying so."""
     _, scenario = await run_in_threadpool(_load, database, principal, result_id)
@@ -146,8 +147,9 @@ async def what_would_it_take_pace(
     principal: Reader,
     runner: RunnerDep,
 ) -> PaceCapAnswer:
-    """By bisection of whole multi-year plans (each year is solved on its own, so no single
-    program holds every year's cap), to the share that moves the largest place by £1."""
+    """By secant and bisection steps over whole multi-year plans (each year is solved on
+    its own, so no single program holds every year's cap), to the share that moves the
+    largest place by £1."""
     _, scenario = await run_in_threadpool(_load, database, principal, result_id)
     async with runner.compute_slots:
         return await run_in_threadpool(

@@ -14,7 +14,15 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.settings import Settings
-from api.web import answer_pages, batch_pages, docs, pages, plan_pages, result_pages
+from api.web import (
+    answer_pages,
+    batch_pages,
+    docs,
+    negotiation_pages,
+    pages,
+    plan_pages,
+    result_pages,
+)
 from api.web.session import SessionSigner
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -29,6 +37,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(pages.router)
     app.include_router(result_pages.router)
     app.include_router(answer_pages.router)
+    app.include_router(negotiation_pages.router)
     app.include_router(batch_pages.router)
     app.include_router(plan_pages.router)
 

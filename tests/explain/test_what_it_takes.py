@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from allocator.errors import AllocatorError
-from allocator.explain.scheme_entry import scheme_entry
+from allocator.explain.scheme_entry import _search_units, scheme_entry
 from allocator.explain.what_it_takes import smallest_pot
 from allocator.io.load import load_scenario
 from allocator.pipeline import solve_scenario
@@ -133,3 +133,18 @@ def test_a_scheme_that_never_enters_before_the_rules_break_says_so(scenario: Sce
         scheme_entry(scenario, "frailty-hub")
     with pytest.raises(AllocatorError, match="no scheme 'nope'; the schemes are: frailty-hub"):
         scheme_entry(scenario, "nope")
+
+
+def test_a_probe_of_the_fairness_and_value_stages_reads_the_published_decision(
+    scenario: Scenario,
+) -> None:
+    # The search's probes solve only the stages with the schemes free; they must fund what
+    # the published plan funds, on both sides of the smallest pot and at today's.
+    position = [s.scheme_id for s in scenario.schemes].index("nursing-teams")
+    smallest = smallest_pot(scenario).change_pence
+    for change in (0, smallest, smallest - POUND, -3_000_000_000):
+        moved = _moved(scenario, None, change)
+        published = solve_scenario(moved, explain=False)
+        line = next((s for s in published.schemes if s.scheme_id == "nursing-teams"), None)
+        expected = line.units_funded if published.feasible and line is not None else None
+        assert _search_units(moved, position, "highs") == expected

@@ -1,4 +1,4 @@
-"""Verify, trace and bridge from a result's page, in a real Chromium.
+"""Verify, trace, bridge, alternatives and what would it take from a result's page, in Chromium.
 
 A planner solves the tiny example and a version with a 2% smaller pot; from the result's
 page re-verifies it (identical), traces a provider budget (its parts add to it) and
@@ -91,3 +91,54 @@ def test_verify_trace_and_bridge_from_a_result(
         assert sum(_pence(c) for c in cells[:-1]) == _pence(cells[-1])
     page_checked(driver, server, "22-bridge")
     no_serious_accessibility_problems(driver, "bridge")
+
+
+def test_alternatives_and_what_it_takes_from_a_result(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    driver = browser
+    driver.delete_all_cookies()  # the browser may still hold another test's session
+    sign_in(driver, server, server.key(Role.PLAN, "S1", name="Negotiating planner"))
+    doc = tiny_for("S1")
+    first = tmp_path / "tiny.json"
+    first.write_text(json.dumps(doc))
+    upload(driver, first)
+    wait_for(driver, "#versions")
+    driver.find_element("css selector", "#solve-v1").click()
+    wait_for(driver, "#status", timeout=120)
+    result = driver.current_url.split("?")[0]
+
+    driver.find_element("css selector", "#alternatives-link").click()
+    provider = doc["providers"][0]["provider_id"]
+    wait_for(driver, "#along").send_keys(f"provider {provider}")
+    within = driver.find_element("css selector", "#within")
+    within.clear()
+    within.send_keys("5")
+    driver.find_element("css selector", "#alternatives-submit").click()
+    wait_for(driver, "#alternatives-table", timeout=120)
+    rows = by_css(driver, "#alternatives-table tbody tr")
+    assert rows
+    for row in rows:
+        assert row.find_element("css selector", ".reconciled").text == "reconciles to the penny"
+    page_checked(driver, server, "23-alternatives")
+    no_serious_accessibility_problems(driver, "alternatives")
+    within = driver.find_element("css selector", "#within")
+    within.clear()
+    within.send_keys("0")
+    driver.find_element("css selector", "#alternatives-submit").click()
+    assert "within_share" in wait_for(driver, "#answer-error").text
+    page_checked(driver, server, "23-alternatives-zero", status=422)
+
+    driver.get(result)
+    driver.find_element("css selector", "#what-it-takes-link").click()
+    wait_for(driver, "#answer-submit").click()
+    wait_for(driver, "#answer-table", timeout=120)
+    total = sum(f["amount_pence"] for f in doc["funders"])
+    change = _pence(driver.find_element("css selector", "#answer-change"))
+    assert _pence(driver.find_element("css selector", "#answer-pot")) == total + change
+    page_checked(driver, server, "24-what-it-takes")
+    no_serious_accessibility_problems(driver, "what would it take")
+    driver.find_element("css selector", "#funder").send_keys("nobody")
+    driver.find_element("css selector", "#answer-submit").click()
+    assert "no funder 'nobody'" in wait_for(driver, "#answer-error").text
+    page_checked(driver, server, "24-what-it-takes-unknown-funder", status=422)

@@ -27,7 +27,9 @@ from api.settings import Settings
 from api.storage.repository import scenario_cells, systems_of
 from models import Scenario
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+VERSION_TAG_PATTERN = r'^[ \t]*(?:W/)?"?([0-9]{1,9})"?[ \t]*$'
+"""A version as ``If-Match`` or a form field may give it; the OpenAPI header says the same."""
+_ETAG = re.compile(VERSION_TAG_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)

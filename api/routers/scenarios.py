@@ -23,7 +23,7 @@ from api.schemas import (
     ScenarioVersionPublic,
 )
 from api.storage import repository
-from api.submissions import parse_version_tag, read_submission
+from api.submissions import VERSION_TAG_PATTERN, parse_version_tag, read_submission
 from api.views import (
     result_summary,
     scenario_detail,
@@ -170,7 +170,13 @@ async def create_version(
     settings: SettingsDep,
     principal: Planner,
     request_id: RequestIdDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            pattern=VERSION_TAG_PATTERN,
+            description='The version you edited: `"3"`, `W/"3"` or `3` (the ETag you read)',
+        ),
+    ] = None,
     base_version: Annotated[int | None, Query(ge=1)] = None,
     comment: Annotated[str, Query(max_length=2000)] = "",
 ) -> ScenarioVersionPublic:

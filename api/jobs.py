@@ -55,6 +55,7 @@ from api.job_ledger import (
     store_success,
 )
 from api.metrics import Gauge, Metrics
+from api.quotas import RefusalMemory
 from api.settings import Settings
 from api.storage import batch_rows, job_rows
 from api.storage.db import Database
@@ -86,6 +87,8 @@ class JobRunner:
         # Round-robin between keys (`api.fair_queue`); solves optionally capped per key.
         self._queue = FairQueue(settings.max_running_jobs_per_key)
         self._batch_queue = FairQueue()
+        # Solve requests just refused for a full queue (`api.quotas.RefusalMemory`).
+        self.refusals = RefusalMemory(settings.queue_refusal_memory_s)
         self.batches = BatchWork(database=database, settings=settings)
         # CPU work done in the server's own threads (risk reports): at most this many at once.
         self.compute_slots = asyncio.Semaphore(settings.solve_workers)
@@ -250,6 +253,7 @@ class JobRunner:
         if active is None:
             return False
         active.cancelled = True
+        self.refusals.clear()  # room is being made
         if active.slot is not None:
             active.slot.kill()
         return True
@@ -293,6 +297,7 @@ class JobRunner:
                     )
             finally:
                 queue.task_done(job_id)
+                self.refusals.clear()  # a queue has room again
                 active.done.set()
                 if self._active.get(job_id) is active:  # not replaced by a resume
                     del self._active[job_id]

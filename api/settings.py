@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         "rest wait, queued; free workers take other keys' jobs). Unset: no cap. Jobs are "
         "always taken round-robin between keys.",
     )
+    queue_refusal_memory_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="After a solve request is refused for a full queue, the same key's "
+        "requests to solve the same scenario are refused from memory (no database count) "
+        "for this long. 0: count every time.",
+    )
     queue_retry_after_s: int = Field(
         default=30, ge=1, description="Retry-After (seconds) sent with a 429 for a full queue."
     )

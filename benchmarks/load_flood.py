@@ -12,11 +12,15 @@ made. Phases, each ``--duration`` seconds:
 
 - ``baseline``: B alone;
 - ``flood``: B while A floods the queue with solves of the region (``--flooders``
-  concurrent loops, each asking again as soon as it is answered, ignoring
-  ``Retry-After``); A's queue is soon full, so its requests get 429;
-- ``flood-uncapped`` (not with ``--quick``): the same on a server without the per-key
-  running limit, to show what it buys: round-robin alone still lets A's long solves hold
-  every worker, so B waits for one to finish.
+  concurrent loops in a process of their own, as another tenant's client would be, each
+  asking again as soon as it is answered, ignoring ``Retry-After``); A's queue is soon
+  full, so its requests get 429;
+- ``flood-counting`` (not with ``--quick``): the same with every refusal counted in the
+  database (``ALLOCATOR_QUEUE_REFUSAL_MEMORY_S=0``), to show what remembering a refusal
+  for a second (`api.quotas.RefusalMemory`) buys;
+- ``flood-uncapped`` (not with ``--quick``): the same without the per-key running limit,
+  to show what it buys: round-robin alone still lets A's long solves hold every worker, so
+  B waits for one to finish.
 
 The first two run on a server with ``ALLOCATOR_MAX_RUNNING_JOBS_PER_KEY=1`` (below the
 number of workers, so a worker is always free for B). The report gives A's 429s (and how
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import signal
@@ -37,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +51,7 @@ import httpx
 
 from benchmarks.load_api import HOST, ROOT, _free_port, _percentiles
 
+REFUSAL_MEMORY_S = 1.0  # the server's default (`api.settings.Settings.queue_refusal_memory_s`)
 HOLD_RATIO = 2.0  # B's p99 under the flood at most this many times its baseline p99
 API = "/api/v1"
 
@@ -89,13 +96,16 @@ def _key(url: str, env: dict[str, str], name: str, systems: list[str]) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
-def _start(data: Path, workers: int, cap: int | None) -> tuple[subprocess.Popen[bytes], str]:
+def _start(
+    data: Path, workers: int, cap: int | None, refusal_memory_s: float
+) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
         "ALLOCATOR_DATA_DIR": str(data),
         "ALLOCATOR_DATABASE_URL": "",
         "ALLOCATOR_SOLVE_WORKERS": str(workers),
         "ALLOCATOR_MAX_RUNNING_JOBS_PER_KEY": "" if cap is None else str(cap),
+        "ALLOCATOR_QUEUE_REFUSAL_MEMORY_S": str(refusal_memory_s),
         "PYTHONPATH": str(ROOT),
     }
     if cap is None:
@@ -188,6 +198,23 @@ async def _flooder(client: httpx.AsyncClient, tally: TenantA, scenario: str, unt
             tally.other[key] = tally.other.get(key, 0) + 1
 
 
+async def _flood(base: str, token: str, scenario: str, duration: float, flooders: int) -> TenantA:
+    flooding = TenantA()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as a:
+        until = time.monotonic() + duration
+        await asyncio.gather(*(_flooder(a, flooding, scenario, until) for _ in range(flooders)))
+    return flooding
+
+
+def _flood_process(
+    base: str, token: str, scenario: str, duration: float, flooders: int
+) -> dict[str, Any]:
+    """Tenant A in its own process, as another tenant's client would be: its requests never
+    queue on tenant B's event loop, only on the server."""
+    return vars(asyncio.run(_flood(base, token, scenario, duration, flooders)))
+
+
 async def _phase(
     base: str,
     tokens: dict[str, str],
@@ -196,23 +223,25 @@ async def _phase(
     flood: bool,
 ) -> dict[str, Any]:
     region, tiny = docs
-    flooding = TenantA()
-    floods: list[asyncio.Task[None]] = []
-    headers = {"Authorization": f"Bearer {tokens['A']}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as a:
+    flooding: Future[dict[str, Any]] | None = None
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         if flood:
-            made = await a.post(f"{API}/scenarios", json=region)
+            headers = {"Authorization": f"Bearer {tokens['A']}"}
+            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as a:
+                made = await a.post(f"{API}/scenarios", json=region)
             if made.status_code != 201:
                 raise SystemExit(f"tenant A could not submit its region: {made.text[:300]}")
-            until = time.monotonic() + args.duration
-            floods = [
-                asyncio.create_task(_flooder(a, flooding, made.json()["id"], until))
-                for _ in range(args.flooders)
-            ]
+            scenario = made.json()["id"]
+            flood_s = args.duration + 1.0
+            flooding = pool.submit(
+                _flood_process, base, tokens["A"], scenario, flood_s, args.flooders
+            )
             await asyncio.sleep(1.0)  # A's queue fills first
         started = time.monotonic()
         tenant_b = await _tenant_b(base, tokens["B"], tiny, started + args.duration, args.rate)
-        await asyncio.gather(*floods)
+        a_tally: dict[str, Any] | None = None
+        if flooding is not None:
+            a_tally = await asyncio.wrap_future(flooding)
     return {
         "b": {
             "solves": tenant_b.solves,
@@ -220,12 +249,16 @@ async def _phase(
             "submit_to_result": _percentiles(tenant_b.result_s),
             "api_requests": _percentiles(tenant_b.request_s),
         },
-        "a": vars(flooding) if flood else None,
+        "a": a_tally,
     }
 
 
 def _run_server(
-    args: Any, docs: tuple[dict[str, Any], dict[str, Any]], cap: int | None, phases: list[str]
+    args: Any,
+    docs: tuple[dict[str, Any], dict[str, Any]],
+    cap: int | None,
+    phases: list[str],
+    refusal_memory_s: float = REFUSAL_MEMORY_S,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="allocator-flood-") as folder:
         data = Path(folder)
@@ -235,7 +268,7 @@ def _run_server(
         systems = [s["system_id"] for s in docs[0]["systems"]]
         tokens = {"A": _key(url, env, "flood-a", systems)}
         tokens["B"] = _key(url, env, "steady-b", [s["system_id"] for s in docs[1]["systems"]])
-        server, base = _start(data, args.solve_workers, cap)
+        server, base = _start(data, args.solve_workers, cap, refusal_memory_s)
         try:
             warm = asyncio.run(_tenant_b(base, tokens["B"], docs[1], time.monotonic() + 1, 4))
             if warm.errors:
@@ -300,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     phases = _run_server(args, docs, 1, ["baseline", "flood"])
     if not args.quick:
+        phases["flood-counting"] = _run_server(args, docs, 1, ["flood"], refusal_memory_s=0.0)[
+            "flood"
+        ]
         phases["flood-uncapped"] = _run_server(args, docs, None, ["flood"])["flood"]
     for name, phase in phases.items():
         if name != "baseline":

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from allocator.backends.registry import available_backends
 from allocator.errors import SolverUnavailable
 from api.deps import DatabaseDep, Planner, RequestIdDep, RunnerDep, SessionDep, SettingsDep
-from api.errors import InvalidRequest, problem_responses
+from api.errors import InvalidRequest, QueueFull, problem_responses
 from api.quotas import check_job_quota
 from api.schemas import JobPublic, SolveOutcome, SolveRequest
 from api.storage import job_rows, repository
@@ -73,6 +73,10 @@ async def solve_version(
             f"{', '.join(available_backends()) or 'none'}"
         )
 
+    refused = runner.refusals.recall(principal.key_id, scenario_id)
+    if refused is not None:
+        raise refused
+
     def enqueue() -> tuple[JobRow, int]:
         # Visible first (404 before 429), then the quota, before the version's document is
         # read and, for a full queue, without the write lock: refusals stay cheap.
@@ -111,7 +115,11 @@ async def solve_version(
         session.commit()  # the worker must see the job; the request's writes end here
         return job, row.cells
 
-    job, cells = await run_in_threadpool(enqueue)
+    try:
+        job, cells = await run_in_threadpool(enqueue)
+    except QueueFull as full:
+        runner.refusals.remember(principal.key_id, scenario_id, full)
+        raise
     runner.submit(job.id, principal.key_id)
     if options.mode == "auto" and cells <= settings.sync_max_cells:
         await runner.wait(job.id, settings.sync_solve_budget_s)

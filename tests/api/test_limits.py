@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
+from sqlalchemy import event, update
 
 from allocator.io.excel_read import read_workbook_bytes
 from allocator.io.excel_write import build_workbook
 from allocator.io.read_limits import ReadLimits
 from api.app import create_app
 from api.security import Role
+from api.storage.tables import JobRow
 from models import Scenario
 from tests.api.helpers import (
     API,
@@ -157,3 +160,51 @@ def test_batches_are_limited_per_key(tmp_path: Path) -> None:
         second = client.post(f"{API}/batches", json=body, headers=planner)
         assert_problem(second, 429)
         assert second.headers["Retry-After"] == "30"
+
+
+def _statements(app: Any) -> list[str]:
+    """Every SQL statement the app's database runs from now on."""
+    seen: list[str] = []
+    event.listen(app.state.database.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=0.5
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        flood = new_key(app, Role.PLAN, "S1")
+        scenario_id = submit(client, flood)
+        first = _solve(client, flood, scenario_id)
+        assert first.status_code == 202
+        assert_problem(_solve(client, flood, scenario_id), 429)  # counted: the queue is full
+        statements = _statements(app)
+        again = _solve(client, flood, scenario_id)
+        assert_problem(again, 429)
+        assert again.headers["Retry-After"]
+        assert not any("count" in sql.lower() for sql in statements), statements
+        # Room made elsewhere (another server's worker ended the job) is seen after 0.5 s.
+        with app.state.database.transaction(write=True) as session:
+            session.execute(update(JobRow).values(state="failed", error="ended elsewhere"))
+        assert_problem(_solve(client, flood, scenario_id), 429)
+        time.sleep(0.6)
+        assert _solve(client, flood, scenario_id).status_code == 202
+
+
+def test_a_cancel_on_this_server_makes_room_at_once(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=60
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        flood = new_key(app, Role.PLAN, "S1")
+        scenario_id = submit(client, flood)
+        job = _solve(client, flood, scenario_id).json()["job"]["id"]
+        assert_problem(_solve(client, flood, scenario_id), 429)
+        assert client.post(f"{API}/jobs/{job}/cancel", headers=flood).status_code in (200, 202)
+        wait_for_job(client, flood, job, ("cancelled",))
+        assert _solve(client, flood, scenario_id).status_code == 202

@@ -1,30 +1,29 @@
 """Solve jobs and batches: persistent queues in the database, run in killable worker processes.
 
 Every solve is a job row. A server's `JobRunner` keeps its own submissions in an in-memory
-queue, round-robin between API keys (`api.fair_queue`), and runs at most ``solve_workers``
-at once, each worker coroutine owning one solver process (`api.worker.SolverProcess`) that
-it reuses from job to job. Cancelling or timing out a job kills that one process; the next
-job gets a fresh one. (A shared ``ProcessPoolExecutor`` was rejected: killing one of its
-workers breaks the whole pool and fails every other running job.) The event loop only
-waits on pipes, in threads. States: queued → running → succeeded | failed | cancelled;
-``succeeded`` means a result was stored, whatever its status.
+queue, round-robin between API keys (`api.fair_queue`), and runs at most ``solve_workers`` at
+once, each worker coroutine owning one solver process (`api.worker.SolverProcess`) that it
+reuses from job to job. Cancelling or timing out a job kills that one process; the next job
+gets a fresh one. (A shared ``ProcessPoolExecutor`` was rejected: killing one of its workers
+breaks the whole pool and fails every other running job.) The event loop only waits on pipes,
+in threads. States: queued → running → succeeded | failed | cancelled; ``succeeded`` means a
+result was stored, whatever its status.
 
-Batches (`api.batches`) run the same way on their own ``batch_workers`` processes (so a
-long batch never holds up a solve), with the same states, cancelling, wall-clock limit and
-recovery; while one runs, its finished runs are stored every `HARVEST_S` seconds.
+Batches (`api.batches`) run the same way on their own ``batch_workers`` processes (so a long
+batch never holds up a solve), with the same states, cancelling, wall-clock limit and recovery;
+while one runs, its finished runs are stored every `HARVEST_S` seconds.
 
-Recovery: each runner writes a heartbeat row every ``heartbeat_s``. At start and then on
-every heartbeat, a runner marks failed ("interrupted by server restart") the active jobs
-and batches of runners silent for three heartbeats; on a clean shutdown a runner fails its
-own active jobs and batches ("interrupted by server shutdown") and removes its row. Jobs
-are not re-queued: a planner resubmits. A failed batch keeps its finished runs and can be
-resumed.
+Recovery: each runner writes a heartbeat row every ``heartbeat_s``. At start and then on every
+heartbeat, a runner marks failed ("interrupted by server restart") the active jobs and batches
+of runners silent for three heartbeats; on a clean shutdown a runner fails its own active jobs
+and batches ("interrupted by server shutdown") and removes its row. Jobs are not re-queued: a
+planner resubmits. A failed batch keeps its finished runs and can be resumed.
 
 Database faults: a solve or batch whose outcome could not be stored (the database was
-read-only, full or restarting) is kept in memory (a batch also keeps its folder of run
-records) and stored again on every monitor pass until it sticks. Every heartbeat also
-fails ("lost: ...") this server's own queued or running rows that no worker holds any
-more (their claim or final state could not be written), so nothing stays in flight.
+read-only, full or restarting) is kept in memory (a batch also keeps its folder of run records)
+and stored again on every monitor pass until it sticks. Every heartbeat also fails ("lost:
+...") this server's own queued or running rows that no worker holds any more (their claim or
+final state could not be written), so nothing stays in flight.
 """
 
 from __future__ import annotations
@@ -84,10 +83,8 @@ class JobRunner:
         self.settings = settings
         self.metrics = metrics
         self.runner_id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        # Round-robin between keys (`api.fair_queue`); solves optionally capped per key.
         self._queue = FairQueue(settings.max_running_jobs_per_key)
         self._batch_queue = FairQueue()
-        # Solve requests just refused for a full queue (`api.quotas.RefusalMemory`).
         self.refusals = RefusalMemory(settings.queue_refusal_memory_s)
         self.batches = BatchWork(database=database, settings=settings)
         # CPU work done in the server's own threads (risk reports): at most this many at once.
@@ -253,7 +250,6 @@ class JobRunner:
         if active is None:
             return False
         active.cancelled = True
-        self.refusals.clear()  # room is being made
         if active.slot is not None:
             active.slot.kill()
         return True

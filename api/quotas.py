@@ -35,22 +35,22 @@ class RefusalMemory:
     from memory instead of by re-counting every queue in the database: a flood of refusals
     then costs the server about half as much, and other tenants' requests wait less behind
     it. A request is still authenticated first; only the counting is skipped. Whenever a
-    job on this server ends or is cancelled the memory is cleared, so room made here is
+    job on this server ends (a cancelled one too) the memory is cleared, so room made here is
     seen at once (room made on another server, within ``seconds``). 0 turns it off."""
 
     MAX_ENTRIES = 10_000
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._until: dict[tuple[str, str], tuple[float, QueueFull]] = {}
+        self._until: dict[tuple[str, str], tuple[float, str, int]] = {}
 
     def recall(self, key_id: str, scenario_id: str) -> QueueFull | None:
         remembered = self._until.get((key_id, scenario_id))
         if remembered is None:
             return None
-        until, refusal = remembered
+        until, detail, retry_after_s = remembered
         if time.monotonic() < until:
-            return refusal
+            return QueueFull(detail, retry_after_s)  # a new one: a raised one keeps its traceback
         del self._until[(key_id, scenario_id)]
         return None
 
@@ -63,7 +63,11 @@ class RefusalMemory:
         now = time.monotonic()
         if len(self._until) >= self.MAX_ENTRIES:
             self._until = {k: v for k, v in self._until.items() if v[0] > now}
-        self._until[(key_id, scenario_id)] = (now + self.seconds, refusal)
+        self._until[(key_id, scenario_id)] = (
+            now + self.seconds,
+            refusal.detail,
+            refusal.retry_after_s,
+        )
 
 
 def _serialise(session: Session, kind: str, principal: Principal, systems: Iterable[str]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,16 +171,23 @@ def _statements(app: Any) -> list[str]:
     return seen
 
 
-def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting(
-    tmp_path: Path,
-) -> None:
+@contextmanager
+def _full_queue(tmp_path: Path, memory_s: float) -> Iterator[tuple[Any, TestClient, Headers, str]]:
+    """A server whose one plan key has its one allowed solve job running, and its scenario."""
     settings = make_settings(
-        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=0.5
+        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=memory_s
     )
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         flood = new_key(app, Role.PLAN, "S1")
         scenario_id = submit(client, flood)
+        yield app, client, flood, scenario_id
+
+
+def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting(
+    tmp_path: Path,
+) -> None:
+    with _full_queue(tmp_path, 0.5) as (app, client, flood, scenario_id):
         first = _solve(client, flood, scenario_id)
         assert first.status_code == 202
         assert_problem(_solve(client, flood, scenario_id), 429)  # counted: the queue is full
@@ -196,13 +205,7 @@ def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting
 
 
 def test_a_cancel_on_this_server_makes_room_at_once(tmp_path: Path) -> None:
-    settings = make_settings(
-        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=60
-    )
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        flood = new_key(app, Role.PLAN, "S1")
-        scenario_id = submit(client, flood)
+    with _full_queue(tmp_path, 60) as (_, client, flood, scenario_id):
         job = _solve(client, flood, scenario_id).json()["job"]["id"]
         assert_problem(_solve(client, flood, scenario_id), 429)
         assert client.post(f"{API}/jobs/{job}/cancel", headers=flood).status_code in (200, 202)

@@ -53,7 +53,8 @@ from allocator.stages.sequence import (
     solve_sequence,
     stage_sequence,
 )
-from allocator.stages.tie_break import held_bound, tie_break_options
+from allocator.stages.tie_break import held_bound
+from allocator.stages.vertex import solve_tie_break
 from allocator.types import FloatArray, Stage
 
 CACHE_SIZE = 32
@@ -206,9 +207,8 @@ class WarmSolver:
                 assert solution.x is not None
                 fixed = np.rint(solution.x[integers])
             program = _stage_program(f.program, c, held_rows, integers, fixed)
-            if stage is Stage.TIE_BREAK:  # from scratch, as `solve_sequence` solves it
-                backend = get_backend(self.backend)
-                solution = backend.solve(program, tie_break_options(backend.name, self.options))
+            if stage is Stage.TIE_BREAK:  # from scratch and polished, as `solve_sequence` does
+                solution = solve_tie_break(self.backend, program, self.options)
             else:
                 solution = self._run_stage(position, program)
             outcomes.append(StageOutcome(stage, c, solution))

@@ -39,6 +39,7 @@ from allocator.stages.sequence import (
     stage_sequence,
 )
 from allocator.stages.tie_break import held_bound
+from allocator.stages.vertex import polished
 from allocator.types import FloatArray, Stage
 from models import Scenario
 from models.results import AllocationResult
@@ -147,7 +148,7 @@ def _chain(
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
         if stage is Stage.TIE_BREAK:
-            solution = engine.solve(session.program, options)
+            solution = polished(session.program, engine.solve(session.program, options))
         else:
             solution = session.solve()
         out.append(StageOutcome(stage, c, solution))

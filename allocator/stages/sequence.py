@@ -29,12 +29,8 @@ from allocator.backends.interface import (
 from allocator.backends.registry import get_backend
 from allocator.formulation.formulate import PENCE_PER_UNIT, Formulation
 from allocator.formulation.program import LinearProgram, Sense
-from allocator.stages.tie_break import (
-    MONEY_HOLD_FLOOR,
-    held_bound,
-    tie_break_objective,
-    tie_break_options,
-)
+from allocator.stages.tie_break import MONEY_HOLD_FLOOR, held_bound, tie_break_objective
+from allocator.stages.vertex import solve_tie_break
 from allocator.types import FloatArray, Stage
 from models import ObjectiveKind, ObjectiveStage
 
@@ -286,9 +282,10 @@ def run_stages(
         if position:
             session.set_objective(c, Sense.MINIMIZE, 0.0)
         if stage is Stage.TIE_BREAK:
-            # From scratch, not from the last basis: the same program then gives the same
-            # answer whatever path reached it (a warm batch solves this stage the same way).
-            solution = backend.solve(session.program, tie_break_options(backend.name, options))
+            # From scratch, not from the last basis, and polished to its exact vertex: the
+            # same program then gives the same answer whatever path or backend reached it
+            # (a warm batch solves this stage the same way).
+            solution = solve_tie_break(backend_name, session.program, options)
         else:
             solution = session.solve()
         outcomes.append(StageOutcome(stage, c, solution))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 
 from allocator.backends.interface import RawSolution, Termination, TerminationReason
 from allocator.formulation.program import LinearProgram
-from allocator.stages.vertex import polished, vertex
+from allocator.stages.vertex import polished, solve_active, vertex
 
 
 def _program() -> LinearProgram:
@@ -27,11 +29,13 @@ def _program() -> LinearProgram:
 def test_two_slightly_different_points_polish_to_the_same_floats() -> None:
     program = _program()
     exact = np.linalg.solve(program.a.toarray(), np.array([1.0, 0.0]))
+    at_exact = vertex(program, exact)
+    assert at_exact is not None
     for noise in (1e-11, -3e-12):
-        near = exact + np.array([noise, -noise])
-        assert vertex(program, near) is not None
-        assert np.array_equal(vertex(program, near), vertex(program, exact))
-    assert np.allclose(vertex(program, exact), exact, atol=1e-15)
+        at_near = vertex(program, exact + np.array([noise, -noise]))
+        assert at_near is not None
+        assert np.array_equal(at_near, at_exact)
+    assert np.allclose(at_exact, exact, atol=1e-15)
 
 
 def test_a_point_that_fixes_no_vertex_is_left_as_the_solver_gave_it() -> None:
@@ -42,3 +46,27 @@ def test_a_point_that_fixes_no_vertex_is_left_as_the_solver_gave_it() -> None:
     assert polished(program, solution) is solution
     failed = RawSolution(Termination(TerminationReason.INFEASIBLE), None, None)
     assert polished(program, failed) is failed
+
+
+def test_a_degenerate_vertex_is_solved_on_the_rows_it_pivots_on() -> None:
+    """Three rows active at a two-column vertex (one follows from the others): still found."""
+    a = np.array([[1.0, 1.0], [1.0, -1.0001], [2.0, -0.0001]])  # row 3 = row 1 + row 2
+    b = np.array([1.0, 0.0, 1.0])
+    x = solve_active(a, b)
+    assert x is not None
+    assert np.allclose(a @ x, b, rtol=0, atol=1e-15)
+    program = replace(
+        _program(),
+        a=sp.csr_array(a),
+        row_lo=np.array([1.0, -np.inf, 1.0]),
+        row_hi=np.array([np.inf, 0.0, np.inf]),
+    )
+    polished_point = vertex(program, x + 1e-12)
+    assert polished_point is not None
+    assert np.array_equal(polished_point, x)
+
+
+def test_rows_that_leave_a_column_free_fix_no_vertex() -> None:
+    a = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])  # rank 1: x - y is free
+    assert solve_active(a, np.array([1.0, 2.0, 3.0])) is None
+    assert solve_active(a[:1], np.array([1.0])) is None  # fewer rows than columns

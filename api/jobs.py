@@ -85,7 +85,7 @@ class JobRunner:
         self.runner_id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._queue = FairQueue(settings.max_running_jobs_per_key)
         self._batch_queue = FairQueue()
-        self.refusals = RefusalMemory(settings.queue_refusal_memory_s)
+        self.refusals = RefusalMemory.of(settings)
         self.batches = BatchWork(database=database, settings=settings)
         # CPU work done in the server's own threads (risk reports): at most this many at once.
         self.compute_slots = asyncio.Semaphore(settings.solve_workers)

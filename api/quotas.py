@@ -7,6 +7,7 @@ other tenant. A request that would go over a limit is refused with 429 and
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 
@@ -36,23 +37,43 @@ class RefusalMemory:
     then costs the server about half as much, and other tenants' requests wait less behind
     it. A request is still authenticated first; only the counting is skipped. Whenever a
     job on this server ends (a cancelled one too) the memory is cleared, so room made here is
-    seen at once (room made on another server, within ``seconds``). 0 turns it off."""
+    seen at once (room made on another server, within ``seconds``). 0 turns it off.
+
+    A refusal answered from memory is also held back until the remembered period ends (at
+    most ``delay_s``; an asyncio sleep, no CPU), so a client that asks again as soon as it
+    is answered asks about once per period instead of as fast as the server answers. At
+    most `MAX_HELD` requests are held at once; beyond that they are answered at once."""
 
     MAX_ENTRIES = 10_000
+    MAX_HELD = 256
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, delay_s: float = 0.0) -> None:
         self.seconds = seconds
+        self.delay_s = delay_s
+        self.held = 0  # requests being held back now
         self._until: dict[tuple[str, str], tuple[float, str, int]] = {}
 
-    def recall(self, key_id: str, scenario_id: str) -> QueueFull | None:
+    @classmethod
+    def of(cls, settings: Settings) -> RefusalMemory:
+        return cls(settings.queue_refusal_memory_s, settings.queue_refusal_delay_s)
+
+    async def recall(self, key_id: str, scenario_id: str) -> QueueFull | None:
+        """The remembered refusal (a new one: a raised one keeps its traceback), if any."""
         remembered = self._until.get((key_id, scenario_id))
         if remembered is None:
             return None
         until, detail, retry_after_s = remembered
-        if time.monotonic() < until:
-            return QueueFull(detail, retry_after_s)  # a new one: a raised one keeps its traceback
-        del self._until[(key_id, scenario_id)]
-        return None
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._until[(key_id, scenario_id)]
+            return None
+        if self.delay_s > 0 and self.held < self.MAX_HELD:
+            self.held += 1
+            try:
+                await asyncio.sleep(min(left, self.delay_s))
+            finally:
+                self.held -= 1
+        return QueueFull(detail, retry_after_s)
 
     def clear(self) -> None:
         self._until.clear()

@@ -138,6 +138,15 @@ class Settings(BaseSettings):
         "requests to solve the same scenario are refused from memory (no database count) "
         "for this long. 0: count every time.",
     )
+    queue_refusal_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="A refusal answered from that memory is held back until the remembered "
+        "period ends, at most this long (no CPU is spent meanwhile), so a client that asks "
+        "again as soon as it is answered slows to about one request per period. 0: answer "
+        "at once.",
+    )
     queue_retry_after_s: int = Field(
         default=30, ge=1, description="Retry-After (seconds) sent with a 429 for a full queue."
     )

@@ -73,7 +73,7 @@ async def solve_version(
             f"{', '.join(available_backends()) or 'none'}"
         )
 
-    refused = runner.refusals.recall(principal.key_id, scenario_id)
+    refused = await runner.refusals.recall(principal.key_id, scenario_id)
     if refused is not None:
         raise refused
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import event, update
@@ -17,6 +19,7 @@ from allocator.io.excel_read import read_workbook_bytes
 from allocator.io.excel_write import build_workbook
 from allocator.io.read_limits import ReadLimits
 from api.app import create_app
+from api.quotas import RefusalMemory
 from api.security import Role
 from api.storage.tables import JobRow
 from models import Scenario
@@ -172,10 +175,16 @@ def _statements(app: Any) -> list[str]:
 
 
 @contextmanager
-def _full_queue(tmp_path: Path, memory_s: float) -> Iterator[tuple[Any, TestClient, Headers, str]]:
+def _full_queue(
+    tmp_path: Path, memory_s: float, **extra: Any
+) -> Iterator[tuple[Any, TestClient, Headers, str]]:
     """A server whose one plan key has its one allowed solve job running, and its scenario."""
     settings = make_settings(
-        tmp_path, solve_target=SLOW, max_active_jobs_per_key=1, queue_refusal_memory_s=memory_s
+        tmp_path,
+        solve_target=SLOW,
+        max_active_jobs_per_key=1,
+        queue_refusal_memory_s=memory_s,
+        **extra,
     )
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -187,7 +196,8 @@ def _full_queue(tmp_path: Path, memory_s: float) -> Iterator[tuple[Any, TestClie
 def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting(
     tmp_path: Path,
 ) -> None:
-    with _full_queue(tmp_path, 0.5) as (app, client, flood, scenario_id):
+    # Answered at once (not held back to the end of the period: the next test does that).
+    with _full_queue(tmp_path, 0.5, queue_refusal_delay_s=0.0) as (app, client, flood, scenario_id):
         first = _solve(client, flood, scenario_id)
         assert first.status_code == 202
         assert_problem(_solve(client, flood, scenario_id), 429)  # counted: the queue is full
@@ -202,6 +212,39 @@ def test_a_refusal_is_remembered_briefly_so_a_flood_of_retries_costs_no_counting
         assert_problem(_solve(client, flood, scenario_id), 429)
         time.sleep(0.6)
         assert _solve(client, flood, scenario_id).status_code == 202
+
+
+def test_a_retry_that_ignores_retry_after_is_answered_late_and_holds_up_no_one(
+    tmp_path: Path,
+) -> None:
+    with _full_queue(tmp_path, 1.5) as (_, client, flood, scenario_id):
+        assert _solve(client, flood, scenario_id).status_code == 202
+        assert_problem(_solve(client, flood, scenario_id), 429)  # counted: remembered 1.5 s
+        with ThreadPoolExecutor(1) as pool:
+            started = time.monotonic()
+            held = pool.submit(_solve, client, flood, scenario_id)
+            time.sleep(0.1)
+            assert client.get("/health").status_code == 200  # the server is not held up
+            served = time.monotonic() - started
+            assert not held.done()
+            assert_problem(held.result(timeout=10), 429)
+            answered = time.monotonic() - started
+        assert served < 0.75 < answered < 3
+
+
+@pytest.mark.parametrize("why", ["no delay set", "too many held"])
+def test_a_remembered_refusal_is_answered_at_once_when_it_may_not_be_held(
+    tmp_path: Path, why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = {"queue_refusal_delay_s": 0.0} if why == "no delay set" else {}
+    if why == "too many held":
+        monkeypatch.setattr(RefusalMemory, "MAX_HELD", 0)
+    with _full_queue(tmp_path, 60, **extra) as (_, client, flood, scenario_id):
+        assert _solve(client, flood, scenario_id).status_code == 202
+        assert_problem(_solve(client, flood, scenario_id), 429)
+        started = time.monotonic()
+        assert_problem(_solve(client, flood, scenario_id), 429)
+        assert time.monotonic() - started < 0.5
 
 
 def test_a_cancel_on_this_server_makes_room_at_once(tmp_path: Path) -> None:

@@ -8,17 +8,18 @@ cap on over-target places moves them (and the money they release) faster towards
 so the answer is the largest cap under which every place is within the band in year n, to
 the share that moves the largest capped place's budget by less than £1.
 
-Where the cap binds, the furthest place's distance is linear in the cap (its budget is its
-baseline times one plus the cap), so after plans at today's cap and a point below it, the
-search steps by the secant through the latest two plans' furthest distances to where it
-equals the band and probes there and half the precision beyond it, which closes the
-bracket in two plans when the line holds; a round that does not halve the bracket also
-halves it by a plan at its middle (`_search`). Every probe is a whole plan, so the answer
-is the edge a bisection of plans finds. See docs/alternatives.md.
+Where the cap binds, the furthest place's distance is close to linear in the cap (its
+budget is its baseline times one plus the cap), so after plans at today's cap and a point
+of growth from it, the search steps by the secant through the two plans nearest the band,
+probing there and half the precision beyond it, which closes the bracket in two plans when
+the line holds; a round that makes too little progress also halves the bracket by a plan at
+its middle (`_search`). Every probe is a whole plan, so the answer is the edge a bisection
+of plans finds. See docs/alternatives.md.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -31,7 +32,8 @@ from models import PaceForm, Scenario, UnitLevel
 HIGHEST_CAP = 1.0  # +100% a year: as good as no cap
 LOWEST_FLOOR = -0.5  # a 50% cash cut: the most a floor is searched down to
 BAND_NOISE = 1e-12  # a distance this far over the band is solver noise
-FIRST_STEP = 0.01  # the second probe: a point of growth below today's share
+FIRST_STEP = 0.01  # the second probe: a point of growth from today's share
+CONVERGING = 4  # a secant round that cuts the nearest miss this much needs no bisection
 FIELDS = {"cap": "cap_growth_share", "floor": "floor_growth_share"}
 
 
@@ -128,12 +130,12 @@ def pace_cap_for_band(
     else:
         lo = LOWEST_FLOOR
         hi = rule.cap_growth_share if rule.cap_growth_share is not None else HIGHEST_CAP
-    if not meets(lo):
+    today = getattr(rule, FIELDS[parameter])
+    answer = _search(worst, lo, hi, band, precision, today)
+    if not meets(answer):  # only ever the bottom of the range, when nothing above it met
         raise CannotAnswer(
             f"no {parameter} brings every place within {band:.2%} of target by year {by_year}"
         )
-    today = getattr(rule, FIELDS[parameter])
-    answer = hi if meets(hi) else _search(worst, lo, hi, band, precision, today)
     final = distances(answer)
     assert final is not None
     return PaceCapAnswer(
@@ -158,15 +160,18 @@ def _search(
     precision: float,
     today: float | None,
 ) -> float:
-    """The largest share meeting the band, to ``precision``, given ``lo`` meets and ``hi`` not.
+    """The largest share in [lo, hi] meeting the band, to ``precision`` (``lo`` is returned
+    untested when nothing above it meets: the caller checks it).
 
-    Probes today's share and one a point below it, then steps by the secant through the
-    two latest plans' furthest distances to where it equals the band, probing there and
-    half the precision beyond; every round that does not halve the bracket also probes its
-    middle. Where ``hi`` has no plan at all, the edge is often right below it (a floor
-    reaching its cap), so that is probed first.
+    Today's share first, then a point of growth from it towards where the answer lies (the
+    top of the range too, when that may be the answer; the bottom, when nothing tried meets
+    yet, so a band no share reaches is found at once). Then rounds of a secant step through
+    the two plans nearest the band, probing its point and half the precision beyond; a
+    round that neither halves the bracket nor cuts the nearest plan's miss by `CONVERGING`
+    also probes the bracket's middle, so a kinked curve costs at most a bisection's plans.
     """
     seen: list[tuple[float, float]] = []
+    top, bottom = hi, lo
 
     def probe(x: float) -> bool:
         nonlocal lo, hi
@@ -180,21 +185,64 @@ def _search(
             seen.append((x, furthest))
         return met
 
-    if worst(hi) is None:
-        probe(hi - precision / 2)
-    for x in [] if today is None else [today, today - FIRST_STEP]:
-        if hi - lo > precision and lo < x < hi:
-            probe(x)
+    def inside(x: float) -> float | None:
+        """``x`` moved into the open bracket (None: no room left)."""
+        if hi - lo <= precision:
+            return None
+        return min(max(x, lo + precision / 4), hi - precision / 2)
+
+    def miss() -> float:
+        return min((abs(w - band) for _, w in seen), default=math.inf)
+
+    start = today if today is not None and bottom < today < top else None
+    if start is None or probe(start):  # the answer is above today's: is it the top?
+        if probe(top):
+            return lo
+        near_top = inside(top) if worst(top) is None else None  # no plan at the top itself
+        if near_top is not None and probe(near_top):
+            return lo
+        up = inside(top if start is None else start + FIRST_STEP)
+        if up is not None and len(seen) < 2:
+            probe(up)
+    else:
+        down = inside(start - FIRST_STEP)
+        if down is not None and not probe(down) and not probe(bottom):
+            return bottom
     while hi - lo > precision:
-        width = hi - lo
-        if len(seen) >= 2 and seen[-1][1] != seen[-2][1]:
-            (x1, w1), (x2, w2) = seen[-2], seen[-1]
-            guess = x1 + (band - w1) * (x2 - x1) / (w2 - w1)
-            if lo < guess < hi:
-                guess = min(max(guess, lo + precision / 4), hi - precision / 4)
-                beyond = guess + precision / 2 if probe(guess) else guess - precision / 2
-                if hi - lo > precision and lo < beyond < hi:
-                    probe(beyond)
-        if hi - lo > max(precision, width / 2):
+        width, missed = hi - lo, miss()
+        step = _secant(seen, band, lo, hi, precision)
+        if step is not None:
+            guess, slope = step
+            met = probe(guess)
+            furthest = worst(guess)
+            off = math.inf if furthest is None else abs(furthest - band) / slope
+            beyond = guess + precision / 2 if met else guess - precision / 2
+            if off < precision and hi - lo > precision and lo < beyond < hi:
+                probe(beyond)  # the secant landed within the precision: close the bracket
+        converging = missed < math.inf and miss() * CONVERGING <= missed
+        if hi - lo > max(precision, width / 2) and not converging:
             probe((lo + hi) / 2)
     return lo
+
+
+def _secant(
+    seen: list[tuple[float, float]], band: float, lo: float, hi: float, precision: float
+) -> tuple[float, float] | None:
+    """(point, slope): where a secant through two plans next to the bracket meets the band.
+
+    The two nearest it above (where the band is missed, never a plateau at zero), else the
+    two nearest below, else one each side; the first whose point is new and inside."""
+    below = sorted((p for p in seen if p[0] <= lo), key=lambda p: -p[0])
+    above = sorted((p for p in seen if p[0] >= hi), key=lambda p: p[0])
+    tried = [x for x, _ in seen]
+    for pair in (above[:2], below[:2], [*below[:1], *above[:1]]):
+        if len(pair) < 2 or pair[0][1] == pair[1][1]:
+            continue
+        (x1, w1), (x2, w2) = pair
+        slope = (w2 - w1) / (x2 - x1)
+        guess = x1 + (band - w1) / slope
+        if lo < guess < hi:
+            guess = min(max(guess, lo + precision / 4), hi - precision / 4)
+            if all(abs(guess - x) > precision / 8 for x in tried):
+                return guess, abs(slope)
+    return None

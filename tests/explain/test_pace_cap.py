@@ -39,6 +39,21 @@ def test_the_floor_answer_is_the_edge_to_a_pound(scenario: Scenario) -> None:
     assert _worst(scenario, 0.0, 1) > 0.05  # today's floor does not get there
 
 
+@pytest.mark.parametrize(("by_year", "band"), [(2, 0.02), (3, 0.01)])
+def test_a_later_year_is_the_edge_to_a_pound_in_a_few_plans(
+    scenario: Scenario, by_year: int, band: float
+) -> None:
+    answer = pace_cap_for_band(scenario, by_year=by_year, band_share=band, parameter="floor")
+    largest = max(p.baseline_pence or 0 for p in scenario.places)
+    step = 100 / largest
+    assert _worst(scenario, answer.growth_share, by_year) <= band + 1e-12
+    assert _worst(scenario, answer.growth_share + 2 * step, by_year) > band
+    # A bisection to £1 over the floors searched (-50% to the cap) takes 30 plans; the
+    # secant steps take 6 and 9 (11 and 15 before they stepped from the plans next to the
+    # bracket instead of the latest two).
+    assert answer.plans <= 9
+
+
 def test_a_cap_that_does_not_bind_needs_no_change(scenario: Scenario) -> None:
     # The fairness stages already hold over-target places at their floor: any cap meets 3% in year 2.
     answer = pace_cap_for_band(scenario, by_year=2, band_share=0.03)

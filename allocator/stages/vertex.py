@@ -21,7 +21,8 @@ The active system is often taller than it is wide (a degenerate vertex: some row
 at it follow from others); elimination picks the rows it pivots on, in a fixed way, and
 the rows left over are only checked. The polished point is kept only when the active
 constraints fix every free column (no pivot below `PIVOT_SHARE` of the largest entry) and
-it is as feasible as `MAX_VIOLATION`; otherwise the solver's point stands. Large programs
+it is as feasible as the solver's own point (`FEASIBLE_SLACK`); otherwise the solver's
+point stands. Large programs
 (more than `MAX_DENSE` free columns or active rows) are not polished.
 """
 
@@ -39,7 +40,11 @@ from allocator.stages.tie_break import tie_break_options
 from allocator.types import FloatArray
 
 ACTIVE_SHARE = 1e-9  # a bound counts as met within this × max(1, |bound|)
-MAX_VIOLATION = 1e-7  # the polished point must be feasible to this (a solver's own tolerance)
+FEASIBLE_SLACK = 1e-11
+"""The polished point may violate a bound by at most the solver's own point's largest
+violation, or this (£1e-11m, a thousandth of a penny), whichever is more. Not a solver's
+tolerance (1e-7 of £1m is 10p): publishing rounds each figure to a penny either side of
+its solver value, so a point 10p over a pace cap published a penny over it."""
 MAX_DENSE = 1_500  # a dense elimination of this size takes well under a second
 PIVOT_SHARE = 1e-13
 """A pivot this small, relative to the largest entry, means the active rows do not fix a
@@ -117,7 +122,10 @@ def polished(program: LinearProgram, solution: RawSolution) -> RawSolution:
     if solution.termination.reason is not TerminationReason.OPTIMAL or solution.x is None:
         return solution
     point = vertex(program, solution.x)
-    if point is None or not program.max_violation(point) <= MAX_VIOLATION:
+    if point is None:
+        return solution
+    limit = max(program.max_violation(solution.x), FEASIBLE_SLACK)
+    if not program.max_violation(point) <= limit:
         return solution
     objective = math.fsum((program.c * point).tolist()) + program.offset
     return replace(solution, x=point, objective=objective)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from allocator.backends.interface import RawSolution, Termination, TerminationReason
 from allocator.formulation.program import LinearProgram
+from allocator.stages import vertex as vertex_module
 from allocator.stages.vertex import polished, solve_active, vertex
 
 
@@ -46,6 +48,22 @@ def test_a_point_that_fixes_no_vertex_is_left_as_the_solver_gave_it() -> None:
     assert polished(program, solution) is solution
     failed = RawSolution(Termination(TerminationReason.INFEASIBLE), None, None)
     assert polished(program, failed) is failed
+
+
+def test_a_vertex_less_feasible_than_the_solver_point_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row left out of the active set can be crossed at the vertex: 5e-8 of £1m is 5p, and
+    a point 5p over a pace cap published a penny over it (the property test found one)."""
+    program = _program()
+    exact = np.linalg.solve(program.a.toarray(), np.array([1.0, 0.0]))
+    solver_point = exact + np.array([1e-10, 1e-10])  # feasible
+    solution = RawSolution(Termination(TerminationReason.OPTIMAL), 1.5, solver_point)
+    for over, kept in ((5e-8, False), (5e-12, True)):
+        crossing = exact - np.array([over, 0.0])  # x + y >= 1 missed by ``over``
+        assert program.max_violation(crossing) == pytest.approx(over, rel=1e-3)
+        monkeypatch.setattr(vertex_module, "vertex", lambda program, x, at=crossing: at)
+        assert (polished(program, solution) is solution) is not kept
 
 
 def test_a_degenerate_vertex_is_solved_on_the_rows_it_pivots_on() -> None:

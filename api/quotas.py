@@ -7,8 +7,8 @@ other tenant. A request that would go over a limit is refused with 429 and
 
 from __future__ import annotations
 
-import asyncio
 import time
+from asyncio import sleep
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import Select, func, select, text
@@ -70,7 +70,7 @@ class RefusalMemory:
         if self.delay_s > 0 and self.held < self.MAX_HELD:
             self.held += 1
             try:
-                await asyncio.sleep(min(left, self.delay_s))
+                await sleep(min(left, self.delay_s))
             finally:
                 self.held -= 1
         return QueueFull(detail, retry_after_s)

@@ -15,6 +15,9 @@ made. Phases, each ``--duration`` seconds:
   concurrent loops in a process of their own, as another tenant's client would be, each
   asking again as soon as it is answered, ignoring ``Retry-After``); A's queue is soon
   full, so its requests get 429;
+- ``flood-unheld`` (not with ``--quick``): the same with remembered refusals answered at
+  once (``ALLOCATOR_QUEUE_REFUSAL_DELAY_S=0``), to show what holding them to the end of
+  the remembered second buys (A's loops then ask as fast as they are answered);
 - ``flood-counting`` (not with ``--quick``): the same with every refusal counted in the
   database (``ALLOCATOR_QUEUE_REFUSAL_MEMORY_S=0``), to show what remembering a refusal
   for a second (`api.quotas.RefusalMemory`) buys;
@@ -52,6 +55,7 @@ import httpx
 from benchmarks.load_api import HOST, ROOT, _free_port, _percentiles
 
 REFUSAL_MEMORY_S = 1.0  # the server's default (`api.settings.Settings.queue_refusal_memory_s`)
+REFUSAL_DELAY_S = 1.0  # the server's default (`api.settings.Settings.queue_refusal_delay_s`)
 HOLD_RATIO = 2.0  # B's p99 under the flood at most this many times its baseline p99
 API = "/api/v1"
 
@@ -97,7 +101,7 @@ def _key(url: str, env: dict[str, str], name: str, systems: list[str]) -> str:
 
 
 def _start(
-    data: Path, workers: int, cap: int | None, refusal_memory_s: float
+    data: Path, workers: int, cap: int | None, refusal_memory_s: float, refusal_delay_s: float
 ) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
@@ -106,6 +110,7 @@ def _start(
         "ALLOCATOR_SOLVE_WORKERS": str(workers),
         "ALLOCATOR_MAX_RUNNING_JOBS_PER_KEY": "" if cap is None else str(cap),
         "ALLOCATOR_QUEUE_REFUSAL_MEMORY_S": str(refusal_memory_s),
+        "ALLOCATOR_QUEUE_REFUSAL_DELAY_S": str(refusal_delay_s),
         "PYTHONPATH": str(ROOT),
     }
     if cap is None:
@@ -259,6 +264,7 @@ def _run_server(
     cap: int | None,
     phases: list[str],
     refusal_memory_s: float = REFUSAL_MEMORY_S,
+    refusal_delay_s: float = REFUSAL_DELAY_S,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="allocator-flood-") as folder:
         data = Path(folder)
@@ -268,7 +274,7 @@ def _run_server(
         systems = [s["system_id"] for s in docs[0]["systems"]]
         tokens = {"A": _key(url, env, "flood-a", systems)}
         tokens["B"] = _key(url, env, "steady-b", [s["system_id"] for s in docs[1]["systems"]])
-        server, base = _start(data, args.solve_workers, cap, refusal_memory_s)
+        server, base = _start(data, args.solve_workers, cap, refusal_memory_s, refusal_delay_s)
         try:
             warm = asyncio.run(_tenant_b(base, tokens["B"], docs[1], time.monotonic() + 1, 4))
             if warm.errors:
@@ -333,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     phases = _run_server(args, docs, 1, ["baseline", "flood"])
     if not args.quick:
+        phases["flood-unheld"] = _run_server(args, docs, 1, ["flood"], refusal_delay_s=0.0)["flood"]
         phases["flood-counting"] = _run_server(args, docs, 1, ["flood"], refusal_memory_s=0.0)[
             "flood"
         ]

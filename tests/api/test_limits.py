@@ -18,6 +18,7 @@ from sqlalchemy import event, update
 from allocator.io.excel_read import read_workbook_bytes
 from allocator.io.excel_write import build_workbook
 from allocator.io.read_limits import ReadLimits
+from api import quotas
 from api.app import create_app
 from api.quotas import RefusalMemory
 from api.security import Role
@@ -239,12 +240,25 @@ def test_a_remembered_refusal_is_answered_at_once_when_it_may_not_be_held(
     extra = {"queue_refusal_delay_s": 0.0} if why == "no delay set" else {}
     if why == "too many held":
         monkeypatch.setattr(RefusalMemory, "MAX_HELD", 0)
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(quotas, "sleep", record)
     with _full_queue(tmp_path, 60, **extra) as (_, client, flood, scenario_id):
         assert _solve(client, flood, scenario_id).status_code == 202
         assert_problem(_solve(client, flood, scenario_id), 429)
-        started = time.monotonic()
-        assert_problem(_solve(client, flood, scenario_id), 429)
-        assert time.monotonic() - started < 0.5
+        assert_problem(_solve(client, flood, scenario_id), 429)  # from memory
+    assert waits == []
+    if why == "too many held":  # while one may be held, it is held to the end of the period
+        monkeypatch.undo()
+        monkeypatch.setattr(quotas, "sleep", record)
+        with _full_queue(tmp_path / "held", 60) as (_, client, flood, scenario_id):
+            assert _solve(client, flood, scenario_id).status_code == 202
+            assert_problem(_solve(client, flood, scenario_id), 429)
+            assert_problem(_solve(client, flood, scenario_id), 429)
+        assert len(waits) == 1 and 0 < waits[0] <= 1.0  # the delay's default, 1 s
 
 
 def test_a_cancel_on_this_server_makes_room_at_once(tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ def test_quick_flood_gets_429s_and_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "flood.json"
     assert main(["--quick", "--duration", "4", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
-    assert report["quick"] is True and set(report["phases"]) == {"baseline", "flood"}
+    assert report["quick"] is True
+    assert set(report["phases"]) == {"baseline", "busy", "flood"}
+    busy = report["phases"]["busy"]["a"]  # one region solve at a time: never refused
+    assert busy["accepted"] >= 1 and busy["refused_429"] == 0 and busy["other"] == {}, busy
     flood = report["phases"]["flood"]
     a = flood["a"]
     assert a["refused_429"] > 0 and a["retry_after"] == a["refused_429"], a
@@ -30,3 +33,5 @@ def test_quick_flood_gets_429s_and_writes_the_report(tmp_path: Path) -> None:
         assert b["submit_to_result"]["p99_ms"] >= b["submit_to_result"]["p50_ms"] > 0
     assert isinstance(flood["p99_ratio"], float)
     assert isinstance(report["b_p99_holds"], bool)
+    assert isinstance(flood["p99_ratio_to_busy"], float)
+    assert isinstance(report["b_p99_holds_against_busy"], bool)

@@ -169,7 +169,7 @@ class SolverProcess:
         self.process: BaseProcess | None = None
         self.connection: Connection | None = None
         self.jobs = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @property
     def pid(self) -> int | None:
@@ -216,11 +216,19 @@ class SolverProcess:
         except (EOFError, OSError):
             return None, self._reap()
 
+    def _take(self) -> tuple[BaseProcess | None, Connection | None]:
+        """The process and its pipe, handed to one caller only: a shutdown (`close`) and a
+        job whose process died (`_reap`) can end them at once, and a pipe closed twice may
+        close a descriptor the process has since opened for something else."""
+        with self._lock:
+            taken = self.process, self.connection
+            self.process, self.connection = None, None
+            return taken
+
     def _reap(self) -> int | None:
-        process = self.process
-        if self.connection is not None:
-            self.connection.close()
-        self.process, self.connection = None, None
+        process, connection = self._take()
+        if connection is not None:
+            connection.close()
         if process is None:
             return None
         process.join(timeout=10)
@@ -233,8 +241,7 @@ class SolverProcess:
 
     def close(self) -> None:
         """Ask the process to exit, then make sure it has."""
-        process, connection = self.process, self.connection
-        self.process, self.connection = None, None
+        process, connection = self._take()
         if connection is not None:
             with contextlib.suppress(OSError):
                 connection.send(None)

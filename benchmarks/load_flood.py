@@ -1,6 +1,6 @@
 """A tenant flooding the solve queue, and what another tenant's solves feel meanwhile.
 
-``python -m benchmarks.load_flood [--quick] [--duration 20] [--rate 2] [--out PATH]``
+``python -m benchmarks.load_flood [--quick] [--duration 40] [--rate 2] [--out PATH]``
 
 Starts the real server (uvicorn, SQLite in a temporary folder, ``--solve-workers``
 solver processes) with two plan keys: tenant A (the seven systems of a generated region,
@@ -358,7 +358,9 @@ def _table(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short phases, no uncapped run")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument(
+        "--duration", type=float, default=40.0, help="seconds per phase (80 of B's solves)"
+    )
     parser.add_argument("--rate", type=float, default=2.0, help="tenant B's solves per second")
     parser.add_argument("--flooders", type=int, default=4, help="tenant A's concurrent loops")
     parser.add_argument("--solve-workers", type=int, default=2)

@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import platform
+import secrets
 import signal
 import socket
 import statistics
@@ -200,13 +201,14 @@ async def _load(
 
 
 def _start_server(
-    data_dir: Path, port: int, solve_workers: int
+    data_dir: Path, port: int, solve_workers: int, metrics_token: str
 ) -> tuple[subprocess.Popen[bytes], str]:
     env = {
         **os.environ,
         "ALLOCATOR_DATA_DIR": str(data_dir),
         "ALLOCATOR_SOLVE_WORKERS": str(solve_workers),
         "ALLOCATOR_DATABASE_URL": "",
+        "ALLOCATOR_METRICS_TOKEN": metrics_token,  # metrics are for operators, not tenants
     }
     url = f"sqlite:///{data_dir / 'allocator.db'}"
     created = subprocess.run(
@@ -272,8 +274,11 @@ def _start_server(
     raise SystemExit("the server did not start")
 
 
-def _server_counts(base: str, token: str) -> dict[str, float]:
-    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+def _server_counts(base: str, metrics_token: str) -> dict[str, float]:
+    answer = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+    if answer.status_code != 200:
+        raise SystemExit(f"/metrics answered {answer.status_code}: {answer.text[:200]}")
+    text = answer.text
     counts: dict[str, float] = {}
     for line in text.splitlines():
         if line.startswith(("allocator_http_requests_total{", "allocator_jobs{")):
@@ -323,11 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     cells = len(doc["providers"]) * len(doc["neighbourhoods"]) * len(doc["segments"])
     with tempfile.TemporaryDirectory(prefix="allocator-load-") as folder:
         port = _free_port()
-        server, token = _start_server(Path(folder), port, args.solve_workers)
+        metrics_token = secrets.token_urlsafe(24)
+        server, token = _start_server(Path(folder), port, args.solve_workers, metrics_token)
         base = f"http://{HOST}:{port}"
         try:
             tally, elapsed, rounds = asyncio.run(_load(base, token, args, doc))
-            counts = _server_counts(base, token)
+            counts = _server_counts(base, metrics_token)
         finally:
             server.send_signal(signal.SIGINT)
             try:

@@ -10,10 +10,10 @@ the share that moves the largest capped place's budget by less than £1.
 
 Where the cap binds, the furthest place's distance is close to linear in the cap (its
 budget is its baseline times one plus the cap), so after plans at today's cap and a point
-of growth from it, the search steps by the secant through the two plans nearest the band,
-probing there and half the precision beyond it, which closes the bracket in two plans when
-the line holds; a round that makes too little progress also halves the bracket by a plan at
-its middle (`_search`). Every probe is a whole plan, so the answer is the edge a bisection
+of growth from it, the search steps by the secant through two plans next to the bracket
+(`_secant`) to where the distance equals the band, and probes half the precision beyond a
+step that lands within the precision, which closes the bracket; a round that makes too
+little progress also halves the bracket by a plan at its middle (`_search`). Every probe is a whole plan, so the answer is the edge a bisection
 of plans finds. See docs/alternatives.md.
 """
 
@@ -166,8 +166,8 @@ def _search(
     Today's share first, then a point of growth from it towards where the answer lies (the
     top of the range too, when that may be the answer; the bottom, when nothing tried meets
     yet, so a band no share reaches is found at once). Then rounds of a secant step through
-    the two plans nearest the band, probing its point and half the precision beyond; a
-    round that neither halves the bracket nor cuts the nearest plan's miss by `CONVERGING`
+    two plans next to the bracket (`_secant`), probing its point, and half the precision
+    beyond it when it landed within the precision; a round that neither halves the bracket nor cuts the nearest plan's miss by `CONVERGING`
     also probes the bracket's middle, so a kinked curve costs at most a bisection's plans.
     """
     seen: list[tuple[float, float]] = []

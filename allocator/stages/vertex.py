@@ -22,8 +22,8 @@ at it follow from others); elimination picks the rows it pivots on, in a fixed w
 the rows left over are only checked. The polished point is kept only when the active
 constraints fix every free column (no pivot below `PIVOT_SHARE` of the largest entry) and
 it is as feasible as the solver's own point (`FEASIBLE_SLACK`); otherwise the solver's
-point stands. Large programs
-(more than `MAX_DENSE` free columns or active rows) are not polished.
+point stands. Large programs (more than `MAX_DENSE` free columns or active rows) are not
+polished.
 """
 
 from __future__ import annotations

@@ -51,7 +51,6 @@ def solve(
     """Allocate the scenario's budget and print the allocation."""
     from allocator.errors import AllocatorError
     from allocator.pipeline import solve_scenario
-    from cli.risk_report import print_risk_limits
 
     if out is not None and out.suffix.lower() not in RESULT_SUFFIXES:
         typer.echo(f"error: cannot write {out.name}: use .json, .csv, .xlsx or .pdf", err=True)
@@ -73,7 +72,10 @@ def solve(
         fail(error)
     print_summary(result)
     print_explanation(result, scenario)
-    print_risk_limits(result)
+    if result.risk_limits is not None:  # the risk report's module only for a risk-aware result
+        from cli.risk_report import print_risk_limits
+
+        print_risk_limits(result)
     if out is not None:
         from allocator.io.result_export import write_result
 

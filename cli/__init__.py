@@ -6,6 +6,8 @@ import importlib
 
 import typer
 
+from cli.boundary import guard_all
+
 # module name -> command names defined there (each module has a function of the same name,
 # with dashes as underscores). Add a line when you add a command module.
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -45,9 +47,8 @@ def register_all(app: typer.Typer, argv: list[str] | None = None) -> None:
         if wanted is not None and wanted in names:
             module = importlib.import_module(f"cli.{module_name}")
             app.command(wanted)(getattr(module, wanted.replace("-", "_")))
+            guard_all(app)
             return
-    from cli.boundary import guard_all  # it imports click: only where every command is added
-
     for module_name, names in COMMANDS.items():
         module = importlib.import_module(f"cli.{module_name}")
         for name in names:

@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from allocator.errors import AllocatorError
 
@@ -45,7 +45,7 @@ def guarded(command: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException, click.exceptions.Exit):
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors keep their own message
             raise
         except Exception as error:
             if os.environ.get("ALLOCATOR_DEBUG"):

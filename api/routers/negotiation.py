@@ -115,10 +115,11 @@ async def what_would_it_take_scheme(
     principal: Reader,
     runner: RunnerDep,
 ) -> SchemeEntry:
-    """The smallest pot when the scheme is funded there, else a search by fairness and value
-    solves confirmed by full solves (to £1): whether a whole-or-nothing scheme
-    is funded is an integer decision no single LP gives. A scheme that never enters before
-    the rules stop holding is a 422 problem saying so."""
+    """The pot at which the scheme enters the exact optimal plan (or, if it is in today's,
+    leaves it), to £1: a secant search on the value the scheme adds, confirmed by full
+    solves, since whether a whole-or-nothing scheme is funded is an integer decision no
+    single LP gives. A scheme that never enters before the rules stop holding is a 422
+    problem saying so."""
     _, scenario = await run_in_threadpool(_load, database, principal, result_id)
     async with runner.compute_slots:
         return await run_in_threadpool(

@@ -50,7 +50,6 @@ ONLY_WHEN_ASKED = (
     "allocator.io.board_pack",
     "allocator.report",
     "allocator.synth",
-    "cli.boundary",  # wraps commands only where every command is registered
     "cli.risk_report",  # a risk-aware result's limits
     "cli.compare",
     "cli.report",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +125,21 @@ def test_solve_mistakes_are_one_line(args: list[str], words: str, files: Path) -
     lines = [line for line in done.output.splitlines() if line.strip()]
     assert len(lines) == 1 and words in lines[0], lines
     assert not (files / "result.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", str(TINY), "--backend", "gurobi"],
+        ["solve", str(TINY), "--out", str(TINY / "r.json")],  # under a file
+    ],
+    ids=["unknown backend", "out under a file"],
+)
+def test_a_command_run_as_a_process_ends_a_failure_in_one_line(args: list[str]) -> None:
+    # A process registers only the command it runs; that command must be guarded too.
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.app", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr

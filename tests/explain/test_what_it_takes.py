@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from allocator.errors import AllocatorError
-from allocator.explain.scheme_entry import _search_units, scheme_entry
+from allocator.explain.scheme_entry import Probe, _probe, _refine, scheme_entry
 from allocator.explain.what_it_takes import smallest_pot
 from allocator.io.load import load_scenario
 from allocator.pipeline import solve_scenario
@@ -110,7 +112,7 @@ def test_bad_questions_are_located_errors(scenario: Scenario) -> None:
 
 def _funded(scenario: Scenario, scheme_id: str, change: int) -> bool | None:
     """Whether a full solve funds the scheme (None: no allocation at that pot)."""
-    result = solve_scenario(_moved(scenario, None, change), explain=False)
+    result = solve_scenario(_moved(scenario, None, change), explain=False, mip_gap=0.0)
     if not result.feasible:
         return None
     return any(s.scheme_id == scheme_id and s.units_funded > 0 for s in result.schemes)
@@ -147,4 +149,68 @@ def test_a_probe_of_the_fairness_and_value_stages_reads_the_published_decision(
         published = solve_scenario(moved, explain=False)
         line = next((s for s in published.schemes if s.scheme_id == "nursing-teams"), None)
         expected = line.units_funded if published.feasible and line is not None else None
-        assert _search_units(moved, position, "highs") == expected
+        assert _probe(moved, scenario.schemes[position], position, "highs").units == expected
+
+
+def _with_loose_pace(scenario: Scenario, hub_value: float) -> Scenario:
+    """Pace caps at 50%, so the frailty hub's place can take it; the hub at ``hub_value``."""
+    rules = [
+        r.model_copy(update={"cap_growth_share": 0.5}) if r.cap_growth_share is not None else r
+        for r in scenario.pace_of_change
+    ]
+    schemes = [
+        s.model_copy(update={"value_per_unit": hub_value}) if s.scheme_id == "frailty-hub" else s
+        for s in scenario.schemes
+    ]
+    return scenario.model_copy(update={"pace_of_change": tuple(rules), "schemes": tuple(schemes)})
+
+
+@pytest.mark.parametrize("hub_value", [130.0, 160.0])
+def test_a_scheme_leaves_the_plan_where_a_bisection_of_exact_full_solves_finds(
+    scenario: Scenario, hub_value: float
+) -> None:
+    # The general case: the hub leaves the plan well above the smallest pot, at an edge set
+    # by the value it adds, which no parametric answer gives.
+    loose = _with_loose_pace(scenario, hub_value)
+    answer = scheme_entry(loose, "frailty-hub")
+    assert answer.in_plan_today
+    assert answer.method == "secant on the scheme's value margin, confirmed by full solves"
+    assert answer.change_pence < -1_000_000_000  # not a floor answer: the edge is £10m+ away
+    assert _funded(loose, "frailty-hub", answer.change_pence) is True
+    assert _funded(loose, "frailty-hub", answer.change_pence - POUND) is False
+    # A bisection by such probes from the scheme's cost needs 28-30 of them.
+    assert answer.probes <= 16
+    assert answer.full_solves == 2
+    assert any("exact optimum" in note for note in answer.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    edge=st.integers(-(10**10), -(10**4)),
+    slope_in=st.floats(1e-9, 1e-3),
+    slope_out=st.floats(0.0, 1e-3),
+    plateau=st.floats(0.1, 50.0),
+    kink=st.integers(0, 10**9),
+)
+def test_the_secant_search_brackets_any_kinked_margin_to_a_pound(
+    edge: int, slope_in: float, slope_out: float, plateau: float, kink: int
+) -> None:
+    # A margin that is linear above the edge, steeper past a kink, and on the out side
+    # falls to a plateau: the shapes the realistic example shows.
+    def margin(change: int) -> float:
+        if change >= edge:
+            steep = max(0, edge + kink - change)
+            return (change - edge) * slope_in + steep * slope_in * 9 + 1e-9
+        return -min(plateau, (edge - change) * max(slope_out, 1e-12))
+
+    seen: list[int] = []
+
+    def probe(change: int) -> Probe:
+        seen.append(change)
+        value = margin(change)
+        return Probe(1 if value > 0 else 0, value)
+
+    out_at, in_at = _refine(probe, edge - 3 * 10**9 - 17, 0)
+    assert out_at < edge <= in_at
+    assert in_at - out_at <= POUND
+    assert len(seen) <= 2 * 35 + 2  # never worse than two steps per halving of the bracket

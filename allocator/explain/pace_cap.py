@@ -13,8 +13,9 @@ budget is its baseline times one plus the cap), so after plans at today's cap an
 of growth from it, the search steps by the secant through two plans next to the bracket
 (`_secant`) to where the distance equals the band, and probes half the precision beyond a
 step that lands within the precision, which closes the bracket; a round that makes too
-little progress also halves the bracket by a plan at its middle (`_search`). Every probe is a whole plan, so the answer is the edge a bisection
-of plans finds. See docs/alternatives.md.
+little progress also halves the bracket by a plan at its middle (`_search`). Every probe
+is a whole plan, so the answer is the edge a bisection of plans finds. See
+docs/alternatives.md.
 """
 
 from __future__ import annotations
@@ -167,8 +168,9 @@ def _search(
     top of the range too, when that may be the answer; the bottom, when nothing tried meets
     yet, so a band no share reaches is found at once). Then rounds of a secant step through
     two plans next to the bracket (`_secant`), probing its point, and half the precision
-    beyond it when it landed within the precision; a round that neither halves the bracket nor cuts the nearest plan's miss by `CONVERGING`
-    also probes the bracket's middle, so a kinked curve costs at most a bisection's plans.
+    beyond it when it landed within the precision; a round that neither halves the bracket
+    nor cuts the nearest plan's miss by `CONVERGING` also probes the bracket's middle, so a
+    kinked curve costs at most a bisection's plans.
     """
     seen: list[tuple[float, float]] = []
     top, bottom = hi, lo

@@ -264,10 +264,7 @@ def _bracket(
     for _ in range(MAX_STEPS):
         found = probe(far)
         if found.units is None and not inside:
-            raise CannotAnswer(
-                f"{scheme.scheme_id} is not in the plan at any pot up to {_gbp(total + near)}; "
-                f"at {_gbp(total + far)} the hard rules no longer all hold"
-            )
+            raise _never_enters(scheme.scheme_id, total + near, total + far)
         if found.units is None or found.funded != inside:
             return (far, near) if inside else (near, far)
         span = abs(far - near)
@@ -276,8 +273,7 @@ def _bracket(
         if root is not None and (root - far) * sign > 0:
             step = min(abs(root - far) * 9 // 8 + PRECISION, GROWTH * span)
         near, far = far, far + sign * step
-    where = "any smaller pot" if inside else "any pot up to a very large one"
-    raise CannotAnswer(f"the plan's decision on {scheme.scheme_id} does not change at {where}")
+    raise _never_flips(scheme.scheme_id, inside)
 
 
 def _refine(probe: Callable[[int], Probe], out_at: int, in_at: int) -> tuple[int, int]:
@@ -328,15 +324,11 @@ def _bisection(
         if not inside and funded(hi):
             break
         if not inside and units(hi) is None:
-            raise CannotAnswer(
-                f"{scheme_id} is not in the plan at any pot up to {_gbp(total + lo)}; "
-                f"at {_gbp(total + hi)} the hard rules no longer all hold"
-            )
+            raise _never_enters(scheme_id, total + lo, total + hi)
         step *= 2
         lo, hi = (lo - step, lo) if inside else (hi, hi + step)
     else:
-        where = "any smaller pot" if inside else "any pot up to a very large one"
-        raise CannotAnswer(f"the plan's decision on {scheme_id} does not change at {where}")
+        raise _never_flips(scheme_id, inside)
     while hi - lo > PRECISION:
         mid = (lo + hi) // 2
         if funded(mid):
@@ -385,6 +377,18 @@ def _answer(
         seconds=time.perf_counter() - started,
         notes=notes,
     )
+
+
+def _never_enters(scheme_id: str, tried_up_to: int, rules_break_at: int) -> CannotAnswer:
+    return CannotAnswer(
+        f"{scheme_id} is not in the plan at any pot up to {_gbp(tried_up_to)}; "
+        f"at {_gbp(rules_break_at)} the hard rules no longer all hold"
+    )
+
+
+def _never_flips(scheme_id: str, inside: bool) -> CannotAnswer:
+    where = "any smaller pot" if inside else "any pot up to a very large one"
+    return CannotAnswer(f"the plan's decision on {scheme_id} does not change at {where}")
 
 
 def _gbp(pence: int) -> str:
